@@ -1,0 +1,106 @@
+"""`recado`: the command line of the hub (Typer + Rich)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from hub.commands import accounts, clients, deliveries, ingest, operations, plugins, records
+from hub.commands import demo as demo_command
+from hub.commands.context import Context, InputError, err_console
+from hub.core.config_files import ConfigError
+from hub.core.engine import IngestError
+from hub.core.ledger import LedgerError
+from hub.core.mapping import MappingError
+from hub.core.privacy import PhoneMaskingFilter
+from hub.core.registry import UnknownKind
+from hub.core.secrets import SecretError
+from hub.plugins import Plugins
+from hub.settings import Settings
+
+#: Errors that mean "bad input": one clear line on stderr and exit code 2.
+INPUT_ERRORS = (
+    ConfigError,
+    InputError,
+    LedgerError,
+    IngestError,
+    MappingError,
+    SecretError,
+    UnknownKind,
+)
+
+
+def _configure_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(PhoneMaskingFilter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+def build_app(loaded: Plugins | None = None) -> typer.Typer:
+    """The `recado` application with the core's commands and every plugin's."""
+    app = typer.Typer(
+        name="recado",
+        help="Recado: the integration hub of a call-answering service.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+
+    @app.callback()
+    def root(
+        ctx: typer.Context,
+        db: str | None = typer.Option(
+            None,
+            "--db",
+            envvar="RECADO_DATABASE_URL",
+            show_envvar=True,
+            help="Database URL (default sqlite:///recado.db; postgresql+psycopg://… for several workers).",
+        ),
+        verbose: bool = typer.Option(False, "--verbose", "-v", help="Log what the hub does on stderr."),
+    ) -> None:
+        """Recado: telephony in, records out, the prepaid balance in between."""
+        _configure_logging(verbose)
+        settings = Settings()
+        context = Context(db_url=db or settings.database_url, settings=settings)
+        context._plugins = loaded
+        ctx.obj = {"recado": context, "db_url": context.db_url}
+        ctx.call_on_close(context.close)
+
+    app.add_typer(clients.app, name="clients")
+    app.add_typer(accounts.app, name="accounts")
+    app.add_typer(records.app, name="records")
+    app.add_typer(deliveries.app, name="deliveries")
+    app.command("ingest")(ingest.command)
+    app.command("worker")(deliveries.worker_command)
+    app.command("plugins")(plugins.command)
+    app.command("demo")(demo_command.command)
+    app.command("alerts")(operations.alerts)
+    app.command("check")(operations.check)
+    app.command("migrate")(operations.migrate)
+    if loaded is not None:
+        loaded.call_guarded("register_commands", cli=app)
+    return app
+
+
+def main() -> None:
+    """Entry point of the `recado` command."""
+    loaded = Plugins()
+    app = build_app(loaded)
+    try:
+        app()
+    except INPUT_ERRORS as exc:
+        err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except ArgumentError as exc:
+        err_console.print(f"[red]error:[/red] --db: {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        err_console.print(f"[red]error:[/red] cannot use the database: {reason}", highlight=False, soft_wrap=True)
+        sys.exit(1)

@@ -1,0 +1,1 @@
+"""The `recado` command line, one module per command group."""

@@ -1,0 +1,1 @@
+"""The engine of Recado: rules, ledger, records and the outbox. Imports no plugin."""

@@ -1,0 +1,148 @@
+"""Account views and purchases: what a client has, and buying contracts, top-ups and options."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
+
+from hub.core import ledger, notices
+from hub.core import store as t
+from hub.core.clients import Client
+from hub.core.registry import Registry
+from hub.core.store import Store, from_db, to_db
+from hub.core.tariff import Document, DocumentKind, TariffConfig, inbound_price, month_key
+
+log = logging.getLogger(__name__)
+
+
+def month_counter(conn: Connection, client: str, month: str) -> dict[str, int]:
+    """Answered calls, outbound contacts and talk seconds of `client` in `month` (YYYY-MM)."""
+    row = conn.execute(
+        select(t.month_counters).where(t.month_counters.c.client == client, t.month_counters.c.month == month)
+    ).first()
+    if row is None:
+        return {"answered": 0, "outbound": 0, "talk_seconds": 0}
+    return {
+        "answered": int(row.answered),
+        "outbound": int(row.outbound),
+        "talk_seconds": int(row.talk_seconds),
+    }
+
+
+def next_call_price(conn: Connection, client: Client, at: datetime, tariff: TariffConfig) -> int:
+    """What the next answered call of `client` would cost at `at`."""
+    answered = month_counter(conn, client.id, month_key(at))["answered"]
+    return inbound_price(answered + 1, client.tariff.negotiated_cents, config=tariff)
+
+
+def load_client(conn: Connection, client_id: str) -> Client:
+    """The client `client_id` as stored; `ledger.UnknownAccount` if there is none."""
+    row = conn.execute(select(t.clients.c.config).where(t.clients.c.id == client_id)).first()
+    if row is None:
+        raise ledger.UnknownAccount(f"no client {client_id!r} (apply it with `recado clients apply`)")
+    return Client.model_validate(row.config)
+
+
+def show(conn: Connection, client_id: str, at: datetime, tariff: TariffConfig) -> dict[str, Any]:
+    """The account at a glance, as `recado accounts show --json` prints it."""
+    client = load_client(conn, client_id)
+    account = ledger.lock_account(conn, client_id, for_update=False)
+    month = month_counter(conn, client_id, month_key(at))
+    average = month["talk_seconds"] // month["answered"] if month["answered"] else 0
+    return {
+        "client": client_id,
+        "balance_cents": account.balance_cents,
+        "held_cents": account.held_cents,
+        "available_cents": account.available_cents,
+        "interrupted": account.interrupted,
+        "next_call_cents": next_call_price(conn, client, at, tariff),
+        "contract_ends_at": _iso(from_db(account.contract_ends_at)),
+        "month": {
+            "month": month_key(at),
+            "answered": month["answered"],
+            "outbound": month["outbound"],
+            "average_talk_seconds": average,
+            "average_talk_above_limit": average > tariff.average_talk_limit_s,
+        },
+    }
+
+
+def purchase(
+    store: Store,
+    registry: Registry,
+    client_id: str,
+    document: Document,
+    at: datetime,
+    tariff: TariffConfig,
+) -> dict[str, Any]:
+    """Record a purchase: the document, its ledger entry, the contract end, a resumption.
+
+    Raises `ledger.InsufficientBalance` for an option paid from a balance that cannot cover it.
+    """
+    resumed = False
+    with store.begin() as conn:
+        client = load_client(conn, client_id)
+        account = ledger.lock_account(conn, client_id)
+        body = document.model_dump(mode="json") | {"client": client_id, "at": at.isoformat()}
+        result = conn.execute(
+            insert(t.documents).values(client=client_id, at=to_db(at), kind=document.kind.value, body=body)
+        )
+        primary_key = result.inserted_primary_key
+        if primary_key is None:
+            raise RuntimeError("the database returned no document number")
+        number = int(primary_key[0])
+        body["number"] = number
+        conn.execute(update(t.documents).where(t.documents.c.id == number).values(body=body))
+        ledger.post(
+            conn,
+            client_id,
+            at=at,
+            kind=document.kind.value,
+            amount_cents=document.balance_change_cents,
+            ref=f"document {number}",
+            key=f"document:{number}",
+        )
+        if document.kind is DocumentKind.MESSAGE:
+            _activate_message_option(conn, client_id, document.item)
+        if document.kind is DocumentKind.CONTRACT and document.months:
+            start = max(at, account.contract_ends_at or at)
+            conn.execute(
+                update(t.accounts)
+                .where(t.accounts.c.client == client_id)
+                .values(contract_ends_at=to_db(start + timedelta(days=round(document.months * 365 / 12))))
+            )
+        after = ledger.lock_account(conn, client_id)
+        if after.interrupted and after.available_cents >= next_call_price(conn, client, at, tariff):
+            ledger.set_interrupted(conn, client_id, False)
+            notices.send(conn, registry, client, "service_resumed", at)
+            resumed = True
+    log.info("client %s bought %s (%s cents net)", client_id, document.item, document.net_cents)
+    if resumed:
+        log.info("service of %s resumed", client_id)
+    return body
+
+
+def _activate_message_option(conn: Connection, client_id: str, languages: str) -> None:
+    # The option bought is part of the client's configuration from now on.
+    row = conn.execute(select(t.clients.c.config).where(t.clients.c.id == client_id)).one()
+    config = dict(row.config) | {"recorded_message": languages}
+    conn.execute(update(t.clients).where(t.clients.c.id == client_id).values(config=config))
+
+
+def purchased_message_option(conn: Connection, client_id: str) -> str | None:
+    """The recorded-message option the client bought last, if any (kept across renewals)."""
+    row = conn.execute(
+        select(t.documents.c.body)
+        .where(t.documents.c.client == client_id, t.documents.c.kind == DocumentKind.MESSAGE.value)
+        .order_by(t.documents.c.id.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else str(row.body["item"])
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()

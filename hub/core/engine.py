@@ -1,0 +1,679 @@
+"""The engine: telephony events in, priced records and outbox rows out.
+
+Each event is processed in one transaction against the call's durable state
+(table `calls`), so a crash between two events loses nothing and replaying
+events changes nothing. Rules use the event's own time, never the wall clock.
+
+A call goes through these states::
+
+    offered ──answered──▶ answered ──ended──▶ ended ──wrap-up──▶ final
+       │                     └──ended + wrap-up already given──────▶ final
+       └──ended (never answered, after hours, refused)─────────────▶ final
+
+An `ended` call that gets no wrap-up within `wrapup_timeout_s` of event time
+becomes final with `incomplete: true`; a late wrap-up then corrects it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
+
+from hub.core import clock, ledger, notices
+from hub.core import store as t
+from hub.core.accounts import month_counter, next_call_price
+from hub.core.clients import Client, normalize_e164
+from hub.core.hours import BusinessHours, merge
+from hub.core.models import (
+    CallEvent,
+    CallRecord,
+    Disposition,
+    EventKind,
+    Language,
+    RouteAction,
+    RouteDecision,
+    WrapUp,
+    record_id_for,
+)
+from hub.core.outbox import enqueue, enqueue_new
+from hub.core.privacy import mask_phone
+from hub.core.registry import Registry
+from hub.core.store import Store, from_db, to_db
+from hub.core.tariff import inbound_price, month_key, needs_negotiated_alert
+from hub.settings import Settings
+
+log = logging.getLogger(__name__)
+
+OFFERED, ANSWERED, ENDED, FINAL, UNROUTED = "offered", "answered", "ended", "final", "unrouted"
+OPEN_STATES = (OFFERED, ANSWERED, ENDED)
+
+#: ``notify(hook_name, **kwargs)``: called after commit for the notification hooks.
+Notifier = Callable[..., None]
+
+
+class IngestError(ValueError):
+    """An event or wrap-up that cannot be processed (unknown number, unknown call …)."""
+
+
+@dataclass(frozen=True)
+class _ClientRules:
+    client: Client
+    hours: BusinessHours
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(UTC).isoformat()
+
+
+def _dt(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def caller_language(caller: str | None, client: Client) -> Language:
+    """Portuguese for Portuguese numbers (and unknown ones), English for others if offered."""
+    if Language.EN not in client.languages:
+        return Language.PT
+    if caller and not caller.startswith("+351") and caller.startswith("+"):
+        return Language.EN
+    return Language.PT if Language.PT in client.languages else Language.EN
+
+
+class Engine:
+    """Applies the service's rules to events; every public method is one or more transactions."""
+
+    def __init__(
+        self,
+        store: Store,
+        registry: Registry,
+        settings: Settings | None = None,
+        notify: Notifier | None = None,
+    ) -> None:
+        self.store = store
+        self.registry = registry
+        self.settings = settings or Settings()
+        self.notify = notify or (lambda hook, **kwargs: None)
+        self._rules: dict[tuple[str, str], _ClientRules] = {}
+        self._clock: datetime | None = None
+
+    # -- configuration -------------------------------------------------
+
+    def _client_rules(self, conn: Connection, client_id: str) -> _ClientRules:
+        row = conn.execute(select(t.clients.c.config, t.clients.c.config_hash).where(t.clients.c.id == client_id)).one()
+        # The hash covers the applied file; a purchased option changes the config alone.
+        key = (client_id, f"{row.config_hash}:{row.config.get('recorded_message')}")
+        if key not in self._rules:
+            client = Client.model_validate(row.config)
+            hours = BusinessHours(merge(self.settings.hours, client.hours))
+            self._rules = {k: v for k, v in self._rules.items() if k[0] != client_id}
+            self._rules[key] = _ClientRules(client, hours)
+        return self._rules[key]
+
+    def _price_of_next(self, conn: Connection, client: Client, at: datetime) -> int:
+        return next_call_price(conn, client, at, self.settings.tariff)
+
+    def _bump_month(self, conn: Connection, client: str, month: str, **deltas: int) -> dict[str, int]:
+        current = month_counter(conn, client, month)
+        new = {key: current[key] + deltas.get(key, 0) for key in current}
+        where = (t.month_counters.c.client == client, t.month_counters.c.month == month)
+        if conn.execute(update(t.month_counters).where(*where).values(**new)).rowcount == 0:
+            conn.execute(insert(t.month_counters).values(client=client, month=month, **new))
+        return new
+
+    # -- call state ----------------------------------------------------
+
+    def _load_call(self, conn: Connection, source: str, call_id: str) -> tuple[str, dict[str, Any], int] | None:
+        query = select(t.calls.c.state, t.calls.c.data, t.calls.c.hold_cents).where(
+            t.calls.c.source == source, t.calls.c.call_id == call_id
+        )
+        if not self.store.is_sqlite:
+            query = query.with_for_update()
+        row = conn.execute(query).first()
+        return None if row is None else (row.state, dict(row.data), int(row.hold_cents))
+
+    def _save_call(
+        self,
+        conn: Connection,
+        data: dict[str, Any],
+        state: str,
+        hold: int,
+        due_at: datetime | None,
+        *,
+        new: bool,
+    ) -> None:
+        values = {
+            "state": state,
+            "data": data,
+            "hold_cents": hold,
+            "due_at": to_db(due_at),
+            "updated_at": datetime.now(UTC),
+        }
+        if new:
+            conn.execute(
+                insert(t.calls).values(
+                    source=data["source"],
+                    call_id=data["call_id"],
+                    record_id=record_id_for(data["source"], data["call_id"]),
+                    client=data.get("client"),
+                    **values,
+                )
+            )
+        else:
+            conn.execute(
+                update(t.calls)
+                .where(t.calls.c.source == data["source"], t.calls.c.call_id == data["call_id"])
+                .values(client=data.get("client"), **values)
+            )
+
+    def _stale_due(self, at: datetime) -> datetime:
+        return at + timedelta(seconds=self.settings.engine.stale_call_s)
+
+    # -- public API ------------------------------------------------------
+
+    def decide(self, event: CallEvent) -> RouteDecision:
+        """Decide what happens to an offered call; the same call always gets the same decision.
+
+        A call to a number that belongs to no client is refused (`client` is None).
+        """
+        if event.kind is not EventKind.OFFERED:
+            raise IngestError(f"decide() needs an offered event, got {event.kind.value}")
+        after: list[tuple[str, dict[str, Any]]] = []
+        with self.store.begin() as conn:
+            decision = self._offer(conn, event, after)
+        self._fire(after)
+        self.sweep(event.at)
+        return decision
+
+    def handle(self, event: CallEvent) -> None:
+        """Process one event (events of one call must come in order)."""
+        if event.kind is EventKind.OFFERED:
+            decision = self.decide(event)
+            if decision.client is None:
+                raise IngestError(f"call {event.call_id!r}: {decision.reason}")
+            return
+        after: list[tuple[str, dict[str, Any]]] = []
+        with self.store.begin() as conn:
+            loaded = self._load_call(conn, event.source, event.call_id)
+            if loaded is None:
+                raise IngestError(f"{event.kind.value} event for call {event.call_id!r}, which was never offered")
+            state, data, hold = loaded
+            if state == UNROUTED:
+                return
+            if event.kind is EventKind.ANSWERED:
+                self._answered(conn, event, state, data, hold, after)
+            elif event.kind is EventKind.BRIDGED:
+                self._bridged(conn, event, state, data, hold)
+            elif event.kind is EventKind.ENDED:
+                self._ended(conn, event, state, data, hold, after)
+            elif event.kind is EventKind.MESSAGE_PLAYED and state in OPEN_STATES:
+                data["message_played"] = True
+                self._save_call(conn, data, state, hold, self._stale_due(event.at), new=False)
+        self._fire(after)
+        self.sweep(event.at)
+
+    def wrapup(self, wrapup: WrapUp) -> None:
+        """Record the agent's answers; a call that has ended becomes final."""
+        after: list[tuple[str, dict[str, Any]]] = []
+        with self.store.begin() as conn:
+            loaded = self._load_call(conn, wrapup.source, wrapup.call_id)
+            if loaded is None:
+                raise IngestError(f"wrap-up for call {wrapup.call_id!r}, which was never offered")
+            state, data, hold = loaded
+            if state == UNROUTED:
+                return
+            rules = self._client_rules(conn, data["client"])
+            self._check_answers(wrapup, rules.client)
+            data["wrapup"] = wrapup.model_dump(mode="json")
+            if state == FINAL:
+                self._correct(conn, data, rules.client, after)
+            elif state == ENDED:
+                self._finalize(conn, data, hold, Disposition.ANSWERED, after, incomplete=False)
+            else:
+                self._save_call(conn, data, state, hold, _dt(data.get("due_at")), new=False)
+        self._fire(after)
+
+    def sweep(self, now: datetime) -> int:
+        """Close the calls that are due at event time `now`; return how many were closed."""
+        if self._clock is not None and now <= self._clock:
+            return 0
+        with self.store.begin() as conn:
+            clock.advance(conn, now)
+        self._clock = now
+        with self.store.connect() as conn:
+            due = conn.execute(
+                select(t.calls.c.source, t.calls.c.call_id)
+                .where(t.calls.c.state.in_(OPEN_STATES), t.calls.c.due_at <= to_db(now))
+                .order_by(t.calls.c.due_at)
+            ).all()
+        for source, call_id in due:
+            self.close(source, call_id, now)
+        return len(due)
+
+    def close_all(self, now: datetime | None = None) -> int:
+        """Close every call still open, with what is known (end of a replayed history)."""
+        with self.store.connect() as conn:
+            rows = conn.execute(
+                select(t.calls.c.source, t.calls.c.call_id).where(t.calls.c.state.in_(OPEN_STATES))
+            ).all()
+        for source, call_id in rows:
+            self.close(source, call_id, now)
+        return len(rows)
+
+    def close(self, source: str, call_id: str, now: datetime | None = None) -> None:
+        """Make one open call final: missed if never answered, incomplete if not wrapped up."""
+        after: list[tuple[str, dict[str, Any]]] = []
+        with self.store.begin() as conn:
+            loaded = self._load_call(conn, source, call_id)
+            if loaded is None or loaded[0] not in OPEN_STATES:
+                return
+            state, data, hold = loaded
+            if state == OFFERED:
+                data.setdefault("ended_at", data.get("last_at"))
+                self._finalize(conn, data, hold, self._unanswered_disposition(data), after)
+            else:
+                data.setdefault("ended_at", data.get("last_at"))
+                self._finalize(conn, data, hold, Disposition.ANSWERED, after, incomplete=True)
+        self._fire(after)
+
+    # -- transitions ------------------------------------------------------
+
+    def _offer(self, conn: Connection, event: CallEvent, after: list[tuple[str, dict[str, Any]]]) -> RouteDecision:
+        loaded = self._load_call(conn, event.source, event.call_id)
+        if loaded is not None and loaded[0] != UNROUTED:
+            return RouteDecision.model_validate(loaded[1]["decision"])
+        if not event.did:
+            raise IngestError(f"offered event for call {event.call_id!r} has no did")
+        try:
+            did = normalize_e164(event.did)
+        except ValueError as exc:
+            raise IngestError(f"call {event.call_id!r}: {exc}") from None
+        caller = event.caller
+        if caller:
+            try:
+                caller = normalize_e164(caller)
+            except ValueError:
+                caller = event.caller  # withheld or odd numbers are kept as given
+        client_id = conn.execute(select(t.dids.c.client).where(t.dids.c.did == did)).scalar()
+        data: dict[str, Any] = {
+            "source": event.source,
+            "call_id": event.call_id,
+            "client": client_id,
+            "did": did,
+            "caller": caller,
+            "caller_name": event.raw.get("caller_name"),
+            "offered_at": _iso(event.at),
+            "last_at": _iso(event.at),
+        }
+        if client_id is None:
+            decision = RouteDecision(
+                call_id=event.call_id,
+                client=None,
+                action=RouteAction.REFUSE,
+                reason=f"number {did} belongs to no client",
+            )
+            data["decision"] = decision.model_dump(mode="json")
+            self._save_call(conn, data, UNROUTED, 0, None, new=loaded is None)
+            log.warning("call %s refused: number %s belongs to no client", event.call_id, did)
+            return decision
+        rules = self._client_rules(conn, client_id)
+        client = rules.client
+        language = caller_language(caller, client)
+        hold = 0
+        if not rules.hours.is_open(event.at):
+            with_message = client.recorded_message != "none"
+            if client.recorded_message == "pt":
+                language = Language.PT
+            decision = RouteDecision(
+                call_id=event.call_id,
+                client=client_id,
+                action=RouteAction.PLAY_MESSAGE if with_message else RouteAction.NOT_ANSWERED,
+                disposition=Disposition.AFTER_HOURS,
+                language=language,
+                message=f"{client_id}/after_hours_{language.value}" if with_message else None,
+                reason=rules.hours.closed_reason(event.at) or "closed",
+            )
+        else:
+            account = ledger.lock_account(conn, client_id)
+            price = self._price_of_next(conn, client, event.at)
+            if account.available_cents < price:
+                decision = RouteDecision(
+                    call_id=event.call_id,
+                    client=client_id,
+                    action=RouteAction.REFUSE,
+                    disposition=Disposition.REFUSED_NO_BALANCE,
+                    language=language,
+                    message=f"{client_id}/unavailable_{language.value}",
+                    price_cents=price,
+                    reason=f"available balance {account.available_cents} cents is below {price}",
+                )
+                if not account.interrupted:
+                    self._interrupt(conn, client, event.at, after)
+            else:
+                hold = price
+                ledger.change_hold(conn, client_id, hold)
+                decision = RouteDecision(
+                    call_id=event.call_id,
+                    client=client_id,
+                    action=RouteAction.ANSWER,
+                    language=language,
+                    queue=client_id,
+                    preferred_agents=list(client.agents.preferred),
+                    agent_gender=client.agents.gender,
+                    price_cents=price,
+                )
+        data["decision"] = decision.model_dump(mode="json")
+        data["language"] = language.value
+        self._save_call(conn, data, OFFERED, hold, self._stale_due(event.at), new=loaded is None)
+        log.info(
+            "call %s to %s from %s: %s",
+            event.call_id,
+            client_id,
+            mask_phone(caller),
+            decision.disposition.value if decision.disposition else decision.action.value,
+        )
+        return decision
+
+    def _answered(
+        self,
+        conn: Connection,
+        event: CallEvent,
+        state: str,
+        data: dict[str, Any],
+        hold: int,
+        after: list[tuple[str, dict[str, Any]]],
+    ) -> None:
+        if state != OFFERED or data["decision"]["action"] != RouteAction.ANSWER.value:
+            # Answered twice, or a channel answered only to play a message: nothing to count.
+            return
+        rules = self._client_rules(conn, data["client"])
+        client = rules.client
+        month = month_key(event.at)
+        counter = self._bump_month(conn, client.id, month, answered=1)
+        k = counter["answered"]
+        price = inbound_price(k, client.tariff.negotiated_cents, config=self.settings.tariff)
+        if price > hold:
+            # The hold was taken at the price of the next call; a dearer negotiated rate
+            # can only be held as far as the balance allows, which never goes negative.
+            account = ledger.lock_account(conn, client.id)
+            extra = min(price - hold, max(account.available_cents, 0))
+            ledger.change_hold(conn, client.id, extra)
+            hold += extra
+            price = hold
+        if needs_negotiated_alert(k, client.tariff.negotiated_cents, config=self.settings.tariff):
+            notices.alert_once(
+                conn,
+                client=client.id,
+                kind="negotiated_rate_missing",
+                key=f"negotiated:{client.id}:{month}",
+                message=(
+                    f"{client.id} passed {k - 1} answered calls in {month} and has no negotiated rate; "
+                    f"calls are priced at {price} cents until one is set"
+                ),
+            )
+        data.update(
+            answered_at=_iso(event.at),
+            last_at=_iso(event.at),
+            agent=event.agent,
+            agents=[event.agent] if event.agent else [],
+            price_cents=price,
+            call_number=k,
+            month=month,
+        )
+        self._save_call(conn, data, ANSWERED, hold, self._stale_due(event.at), new=False)
+
+    def _bridged(self, conn: Connection, event: CallEvent, state: str, data: dict[str, Any], hold: int) -> None:
+        if state not in OPEN_STATES:
+            return
+        if event.agent and event.agent not in data.setdefault("agents", []):
+            data["agents"].append(event.agent)  # a transfer to another agent
+        data["last_at"] = _iso(event.at)
+        self._save_call(conn, data, state, hold, self._stale_due(event.at), new=False)
+
+    def _ended(
+        self,
+        conn: Connection,
+        event: CallEvent,
+        state: str,
+        data: dict[str, Any],
+        hold: int,
+        after: list[tuple[str, dict[str, Any]]],
+    ) -> None:
+        if state not in (OFFERED, ANSWERED):
+            return
+        data["ended_at"] = _iso(event.at)
+        data["last_at"] = _iso(event.at)
+        if state == OFFERED:
+            self._finalize(conn, data, hold, self._unanswered_disposition(data), after)
+        elif data.get("wrapup"):
+            self._finalize(conn, data, hold, Disposition.ANSWERED, after)
+        else:
+            due = event.at + timedelta(seconds=self.settings.engine.wrapup_timeout_s)
+            self._save_call(conn, data, ENDED, hold, due, new=False)
+
+    @staticmethod
+    def _unanswered_disposition(data: dict[str, Any]) -> Disposition:
+        decided = data["decision"].get("disposition")
+        return Disposition(decided) if decided else Disposition.MISSED
+
+    @staticmethod
+    def _check_answers(wrapup: WrapUp, client: Client) -> None:
+        known = set(client.script.field_names())
+        unknown = sorted(set(wrapup.answers) - known)
+        if unknown:
+            raise IngestError(
+                f"wrap-up for call {wrapup.call_id!r}: unknown field(s) {', '.join(unknown)} "
+                f"(the script of {client.id} has: {', '.join(client.script.field_names()) or 'none'})"
+            )
+
+    # -- records ------------------------------------------------------------
+
+    def _build_record(
+        self,
+        data: dict[str, Any],
+        client: Client,
+        disposition: Disposition,
+        price: int,
+        balance_after: int,
+        *,
+        incomplete: bool,
+    ) -> CallRecord:
+        wrap = data.get("wrapup") or {}
+        answered_at = _dt(data.get("answered_at"))
+        ended_at = _dt(data.get("ended_at"))
+        talk = 0
+        if disposition is Disposition.ANSWERED and answered_at and ended_at:
+            talk = max(0, int((ended_at - answered_at).total_seconds()))
+        answers = dict(wrap.get("answers") or {})
+        return CallRecord(
+            record_id=record_id_for(data["source"], data["call_id"]),
+            source=data["source"],
+            call_id=data["call_id"],
+            client=client.id,
+            disposition=disposition,
+            caller=data.get("caller"),
+            caller_name=data.get("caller_name") or (str(answers["name"]) if answers.get("name") else None),
+            did=data.get("did"),
+            agent=wrap.get("agent") or data.get("agent"),
+            language=Language(wrap.get("language") or data.get("language") or "pt"),
+            offered_at=_dt(data.get("offered_at")),
+            answered_at=answered_at if disposition is Disposition.ANSWERED else None,
+            ended_at=ended_at,
+            talk_seconds=talk,
+            script_version=client.script.version,
+            answers=answers,
+            notes=wrap.get("notes"),
+            category=client.script.category.value,
+            price_cents=price,
+            balance_after_cents=balance_after,
+            incomplete=incomplete,
+        )
+
+    def _finalize(
+        self,
+        conn: Connection,
+        data: dict[str, Any],
+        hold: int,
+        disposition: Disposition,
+        after: list[tuple[str, dict[str, Any]]],
+        *,
+        incomplete: bool = False,
+    ) -> None:
+        rules = self._client_rules(conn, data["client"])
+        client = rules.client
+        record_id = record_id_for(data["source"], data["call_id"])
+        ledger.change_hold(conn, client.id, -hold)
+        price = int(data.get("price_cents") or 0) if disposition is Disposition.ANSWERED else 0
+        if price:
+            ledger.post(
+                conn,
+                client.id,
+                at=_dt(data["ended_at"]) or datetime.now(UTC),
+                kind="call",
+                amount_cents=-price,
+                ref=record_id,
+                key=f"call:{record_id}",
+            )
+        account = ledger.lock_account(conn, client.id)
+        record = self._build_record(data, client, disposition, price, account.balance_cents, incomplete=incomplete)
+        if disposition is Disposition.ANSWERED and data.get("month"):
+            self._bump_month(conn, client.id, data["month"], talk_seconds=record.talk_seconds)
+        conn.execute(
+            insert(t.records).values(
+                record_id=record.record_id,
+                client=client.id,
+                disposition=record.disposition.value,
+                offered_at=to_db(record.offered_at),
+                finalized_at=datetime.now(UTC),
+                data=record.model_dump(mode="json"),
+            )
+        )
+        destinations = conn.execute(
+            select(t.destinations.c.id, t.destinations.c.filter).where(
+                t.destinations.c.client == client.id, t.destinations.c.enabled.is_(True)
+            )
+        ).all()
+        enqueue_new(
+            conn,
+            client.id,
+            [
+                {
+                    "destination": row.id,
+                    "kind": "record",
+                    "event_type": "call.record.created",
+                    "key": record.record_id,
+                    "record_id": record.record_id,
+                }
+                for row in destinations
+                if row.filter is None or _filter_matches(row.filter, record)
+            ],
+        )
+        self._save_call(conn, data, FINAL, 0, None, new=False)
+        if price:
+            self._after_debit(conn, client, record.ended_at or datetime.now(UTC), account, price, after)
+        after.append(("record_finalized", {"record": record}))
+
+    def _correct(
+        self,
+        conn: Connection,
+        data: dict[str, Any],
+        client: Client,
+        after: list[tuple[str, dict[str, Any]]],
+    ) -> None:
+        record_id = record_id_for(data["source"], data["call_id"])
+        row = conn.execute(select(t.records.c.data).where(t.records.c.record_id == record_id)).one()
+        old = CallRecord.model_validate(row.data)
+        if old.disposition is not Disposition.ANSWERED:
+            return
+        wrap = data["wrapup"]
+        new = old.model_copy(
+            update={
+                "answers": dict(wrap.get("answers") or {}),
+                "notes": wrap.get("notes"),
+                "agent": wrap.get("agent") or old.agent,
+                "language": Language(wrap.get("language") or old.language),
+                "incomplete": False,
+            }
+        )
+        if new == old:
+            return
+        conn.execute(
+            update(t.records).where(t.records.c.record_id == record_id).values(data=new.model_dump(mode="json"))
+        )
+        self._save_call(conn, data, FINAL, 0, None, new=False)
+        for dest in conn.execute(
+            select(t.destinations).where(t.destinations.c.client == client.id, t.destinations.c.enabled.is_(True))
+        ):
+            if dest.filter is None or _filter_matches(dest.filter, new):
+                enqueue(
+                    conn,
+                    client=client.id,
+                    destination=dest.id,
+                    kind="record",
+                    event_type="call.record.updated",
+                    key=record_id,
+                    record_id=record_id,
+                    replace=True,
+                )
+        log.info("record %s corrected by a late wrap-up", record_id)
+
+    # -- balance --------------------------------------------------------------
+
+    def _after_debit(
+        self,
+        conn: Connection,
+        client: Client,
+        at: datetime,
+        account: ledger.Account,
+        price: int,
+        after: list[tuple[str, dict[str, Any]]],
+    ) -> None:
+        next_price = self._price_of_next(conn, client, at)
+        if account.available_cents < next_price and not account.interrupted:
+            self._interrupt(conn, client, at, after)
+            return
+        threshold = self.settings.engine.low_balance_calls
+        if next_price > 0 and threshold:
+            left_after = account.available_cents // next_price
+            left_before = (account.available_cents + price) // next_price
+            if left_after < threshold <= left_before:
+                after.append(
+                    (
+                        "balance_low",
+                        {
+                            "client": client.id,
+                            "balance_cents": account.balance_cents,
+                            "calls_left": left_after,
+                        },
+                    )
+                )
+
+    def _interrupt(
+        self,
+        conn: Connection,
+        client: Client,
+        at: datetime,
+        after: list[tuple[str, dict[str, Any]]],
+    ) -> None:
+        ledger.set_interrupted(conn, client.id, True)
+        notices.send(conn, self.registry, client, "service_interrupted", at)
+        after.append(("service_interrupted", {"client": client.id, "interrupted": True, "at": at}))
+
+    def _fire(self, after: list[tuple[str, dict[str, Any]]]) -> None:
+        for hook, kwargs in after:
+            self.notify(hook, **kwargs)
+
+
+def _filter_matches(raw_filter: dict[str, Any], record: CallRecord) -> bool:
+    dispositions = raw_filter.get("dispositions") or []
+    categories = raw_filter.get("categories") or []
+    if dispositions and record.disposition.value not in dispositions:
+        return False
+    return not (categories and record.category not in categories)
+
+
+__all__ = ["Engine", "IngestError", "caller_language", "from_db"]

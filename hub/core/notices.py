@@ -1,0 +1,76 @@
+"""Notices to clients (through their destinations) and alerts to the operator."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+
+from hub.core import store as t
+from hub.core.clients import Client
+from hub.core.outbox import enqueue
+from hub.core.registry import Registry
+
+#: Texts of the notices, by type and language.
+TEXTS: dict[str, dict[str, str]] = {
+    "service_interrupted": {
+        "pt": (
+            "O saldo de {name} já não cobre a próxima chamada: o atendimento está suspenso "
+            "e quem liga ouve a mensagem de indisponibilidade. Carregue o saldo (20, 30 ou 50 €) "
+            "para retomar o serviço de imediato."
+        ),
+        "en": (
+            "The balance of {name} no longer covers the next call: answering is suspended and "
+            "callers hear the unavailable message. Top up (20, 30 or 50 EUR) to resume at once."
+        ),
+    },
+    "service_resumed": {
+        "pt": "O saldo de {name} foi carregado: o atendimento foi retomado.",
+        "en": "The balance of {name} was topped up: answering has resumed.",
+    },
+}
+
+
+def send(conn: Any, registry: Registry, client: Client, notice_type: str, at: datetime) -> int:
+    """Queue a notice to every enabled destination of `client` whose sink accepts notices."""
+    texts = {lang: text.format(name=client.name) for lang, text in TEXTS[notice_type].items()}
+    payload = {"type": notice_type, "at": at.astimezone(UTC).isoformat(), "message": texts}
+    key = f"notice:{notice_type}:{at.astimezone(UTC).isoformat()}"
+    sent = 0
+    rows = conn.execute(
+        select(t.destinations).where(t.destinations.c.client == client.id, t.destinations.c.enabled.is_(True))
+    )
+    for row in rows:
+        if registry.accepts_notices(row.kind):
+            event_type = "service." + notice_type.removeprefix("service_")
+            sent += enqueue(
+                conn,
+                client=client.id,
+                destination=row.id,
+                kind="notice",
+                event_type=event_type,
+                key=key,
+                payload=payload,
+            )
+    return sent
+
+
+def alert_once(conn: Any, *, client: str | None, kind: str, key: str, message: str) -> bool:
+    """Record an alert for the operator unless one with `key` exists; return whether it is new."""
+    if conn.execute(select(t.alerts.c.id).where(t.alerts.c.key == key)).first():
+        return False
+    conn.execute(insert(t.alerts).values(at=datetime.now(UTC), client=client, kind=kind, message=message, key=key))
+    return True
+
+
+def list_alerts(conn: Any) -> list[dict[str, Any]]:
+    """Every operator alert, newest first."""
+    rows = conn.execute(select(t.alerts).order_by(t.alerts.c.id.desc()))
+    return [
+        {"at": _iso(t.from_db(row.at)), "client": row.client, "kind": row.kind, "message": row.message} for row in rows
+    ]
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()

@@ -1,0 +1,360 @@
+"""Delivery workers: claim outbox rows, hand them to sinks in batches, record outcomes.
+
+Delivery is at least once: a row is completed only after its sink answered,
+and every delivery carries its idempotency key (the record id) so that a row
+delivered twice (a worker died after the sink answered) has one effect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import socket
+import types
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from tenacity import wait_exponential_jitter
+
+from hub.core import ledger, notices, outbox
+from hub.core import store as t
+from hub.core.accounts import month_counter
+from hub.core.clients import Client
+from hub.core.clock import now_for_views
+from hub.core.mapping import Mapper, mapping_context
+from hub.core.models import CallRecord, Delivered, Delivery, Failed, Outcome, Retry
+from hub.core.registry import Registry, UnknownKind
+from hub.core.secrets import SecretBox
+from hub.core.store import Store, to_db
+from hub.core.tariff import month_key
+from hub.settings import Settings
+from hub.sinks import DestinationError, RetriableError, Sink
+
+log = logging.getLogger(__name__)
+
+#: How long a destination whose credentials fail is left alone before trying again.
+PAUSE_ON_DESTINATION_ERROR = timedelta(minutes=15)
+
+
+@dataclass
+class WorkerStats:
+    """What a worker did."""
+
+    delivered: int = 0
+    retried: int = 0
+    dead: int = 0
+    by_sink: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
+
+    def count(self, sink: str, outcome: str) -> None:
+        """Count one outcome of one sink."""
+        setattr(self, outcome, getattr(self, outcome) + 1)
+        self.by_sink[sink][outcome] += 1
+
+
+@dataclass(frozen=True)
+class _Destination:
+    client: Client
+    id: str
+    kind: str
+    mapping: dict[str, str]
+    sink: Sink
+
+
+def default_worker_id() -> str:
+    """`host:pid`, unique among the workers sharing a database."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Worker:
+    """Delivers the outbox; several workers may share one PostgreSQL database."""
+
+    def __init__(
+        self,
+        store: Store,
+        registry: Registry,
+        settings: Settings | None = None,
+        *,
+        worker_id: str | None = None,
+        box: SecretBox | None = None,
+    ) -> None:
+        self.store = store
+        self.registry = registry
+        self.settings = settings or Settings()
+        self.worker_id = worker_id or default_worker_id()
+        self.box = box or SecretBox.from_environment(store.key_file())
+        self.mapper = Mapper(registry.filters)
+        self._sinks: dict[tuple[str, str, str], Sink] = {}
+        self._wait = wait_exponential_jitter(
+            multiplier=self.settings.delivery.backoff_initial_s,
+            max=self.settings.delivery.backoff_max_s,
+        )
+
+    # -- loops ----------------------------------------------------------------
+
+    async def run_once(self) -> WorkerStats:
+        """Deliver everything due now (retries scheduled later stay for later); then return."""
+        stats = WorkerStats()
+        started = datetime.now(UTC)
+        while True:
+            rows = await asyncio.to_thread(
+                outbox.claim,
+                self.store,
+                self.worker_id,
+                now=started,
+                lease_s=self.settings.delivery.lease_s,
+                limit=self.settings.delivery.claim_limit,
+            )
+            if not rows:
+                return stats
+            await self._deliver_rows(rows, stats)
+
+    async def run(self, stop: asyncio.Event | None = None) -> WorkerStats:
+        """Deliver until `stop` is set (or the task is cancelled), polling for new rows."""
+        stats = WorkerStats()
+        stop = stop or asyncio.Event()
+        while not stop.is_set():
+            rows = await asyncio.to_thread(
+                outbox.claim,
+                self.store,
+                self.worker_id,
+                now=datetime.now(UTC),
+                lease_s=self.settings.delivery.lease_s,
+                limit=self.settings.delivery.claim_limit,
+            )
+            if rows:
+                await self._deliver_rows(rows, stats)
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.settings.delivery.poll_s)
+        return stats
+
+    async def aclose(self) -> None:
+        """Close every sink this worker opened."""
+        for sink in self._sinks.values():
+            with contextlib.suppress(Exception):
+                await sink.aclose()
+        self._sinks.clear()
+
+    # -- one claim ------------------------------------------------------------------
+
+    async def _deliver_rows(self, rows: Sequence[outbox.Claimed], stats: WorkerStats) -> None:
+        groups: dict[tuple[str, str], list[outbox.Claimed]] = defaultdict(list)
+        for row in rows:
+            groups[(row.client, row.destination)].append(row)
+        heartbeat = asyncio.create_task(self._heartbeat([row.id for row in rows]))
+        try:
+            # Destinations are independent: a slow platform must not hold up the others.
+            await asyncio.gather(*(self._deliver_group(key, items, stats) for key, items in groups.items()))
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+
+    async def _heartbeat(self, ids: list[int]) -> None:
+        interval = max(self.settings.delivery.lease_s / 3, 0.05)
+        while True:
+            await asyncio.sleep(interval)
+            await asyncio.to_thread(
+                outbox.heartbeat,
+                self.store,
+                self.worker_id,
+                ids,
+                now=datetime.now(UTC),
+                lease_s=self.settings.delivery.lease_s,
+            )
+
+    async def _deliver_group(self, key: tuple[str, str], rows: list[outbox.Claimed], stats: WorkerStats) -> None:
+        try:
+            destination = await asyncio.to_thread(self._destination, *key)
+        except (UnknownKind, LookupError, ValueError) as exc:
+            reason = f"destination {key[0]}/{key[1]} cannot be used: {exc}"
+            await asyncio.to_thread(self._complete, "?", rows, [Retry(reason=reason)] * len(rows), stats)
+            return
+        sink = destination.sink
+        size = max(1, int(sink.max_batch))
+        for start in range(0, len(rows), size):
+            chunk = rows[start : start + size]
+            deliveries: list[Delivery] = []
+            outcomes: list[Outcome | None] = []
+            for row in chunk:
+                try:
+                    deliveries.append(await asyncio.to_thread(self._delivery, destination, row))
+                    outcomes.append(None)
+                except Exception as exc:  # a record that cannot be mapped fails alone
+                    outcomes.append(Failed(reason=f"cannot build the delivery: {type(exc).__name__}: {exc}"))
+            answered = await self._call_sink(destination, deliveries)
+            merged = iter(answered)
+            final = [outcome if outcome is not None else next(merged) for outcome in outcomes]
+            await asyncio.to_thread(self._complete, destination.kind, chunk, final, stats)
+
+    async def _call_sink(self, destination: _Destination, batch: list[Delivery]) -> list[Outcome]:
+        if not batch:
+            return []
+        try:
+            answered = await destination.sink.deliver(batch)
+        except RetriableError as exc:
+            return [Retry(reason=exc.reason, after_s=exc.after_s)] * len(batch)
+        except DestinationError as exc:
+            await asyncio.to_thread(self._pause, destination, exc)
+            seconds = PAUSE_ON_DESTINATION_ERROR.total_seconds()
+            return [Retry(reason=f"destination paused: {exc.reason}", after_s=seconds)] * len(batch)
+        except Exception as exc:  # a sink bug must not kill the worker nor lose the rows
+            log.exception("sink %s failed on a batch of %d", destination.kind, len(batch))
+            return [Retry(reason=f"sink error: {type(exc).__name__}")] * len(batch)
+        if len(answered) != len(batch):
+            reason = f"sink {destination.kind} answered {len(answered)} outcomes for {len(batch)} items"
+            return [Retry(reason=reason)] * len(batch)
+        return list(answered)
+
+    # -- database side (run in threads) ------------------------------------------
+
+    def _destination(self, client_id: str, destination_id: str) -> _Destination:
+        with self.store.connect() as conn:
+            client_row = conn.execute(select(t.clients.c.config).where(t.clients.c.id == client_id)).one()
+            row = conn.execute(
+                select(t.destinations).where(
+                    t.destinations.c.client == client_id, t.destinations.c.id == destination_id
+                )
+            ).first()
+        if row is None:
+            raise LookupError("it was removed from the client's configuration")
+        settings = self.box.open(row.settings)
+        digest = hashlib.sha256(json.dumps([row.kind, settings], sort_keys=True, default=str).encode()).hexdigest()
+        cache_key = (client_id, destination_id, digest)
+        if cache_key not in self._sinks:
+            self._sinks[cache_key] = self.registry.build_sink(row.kind, settings)
+        return _Destination(
+            client=Client.model_validate(client_row.config),
+            id=destination_id,
+            kind=row.kind,
+            mapping=dict(row.mapping or {}),
+            sink=self._sinks[cache_key],
+        )
+
+    def _delivery(self, destination: _Destination, row: outbox.Claimed) -> Delivery:
+        client = destination.client
+        with self.store.connect() as conn:
+            account = ledger.lock_account(conn, client.id, for_update=False)
+            month = month_counter(conn, client.id, month_key(now_for_views(conn)))
+            record = None
+            if row.record_id is not None:
+                data = conn.execute(select(t.records.c.data).where(t.records.c.record_id == row.record_id)).scalar_one()
+                record = CallRecord.model_validate(data)
+        account_view = {
+            "balance_cents": account.balance_cents,
+            "held_cents": account.held_cents,
+            "month": {"answered": month["answered"], "outbound": month["outbound"]},
+        }
+        client_view = {
+            "id": client.id,
+            "name": client.name,
+            "nif": client.nif,
+            "dids": client.dids,
+            "languages": [lang.value for lang in client.languages],
+            "category": client.script.category.value,
+            "script": client.script.model_dump(mode="json"),
+        }
+        mapped: dict[str, Any] = {}
+        if record is not None and destination.mapping:
+            context = mapping_context(
+                record,
+                client.script.field_names(),
+                client_view,
+                {
+                    "balance_cents": account.balance_cents,
+                    "held_cents": account.held_cents,
+                    "calls_this_month": month["answered"],
+                    "outbound_this_month": month["outbound"],
+                },
+            )
+            mapped = self.mapper.render(destination.mapping, context)
+        return Delivery(
+            delivery_id=row.id,
+            idempotency_key=row.idempotency_key,
+            kind="notice" if row.kind == "notice" else "record",
+            event_type=row.event_type,
+            client=client_view,
+            destination_id=destination.id,
+            record=record,
+            notice=row.payload if row.kind == "notice" else None,
+            mapped=mapped,
+            account=account_view,
+            attempt=row.attempts + 1,
+        )
+
+    def _complete(
+        self,
+        kind: str,
+        rows: Sequence[outbox.Claimed],
+        outcomes: Sequence[Outcome],
+        stats: WorkerStats,
+    ) -> None:
+        now = datetime.now(UTC)
+        policy = self.settings.delivery
+        with self.store.begin() as conn:
+            for row, outcome in zip(rows, outcomes, strict=True):
+                if isinstance(outcome, Delivered):
+                    outbox.mark_delivered(conn, self.worker_id, row.id, outcome.remote_id, outcome.detail)
+                    stats.count(kind, "delivered")
+                elif isinstance(outcome, Failed):
+                    outbox.mark_dead(conn, self.worker_id, row.id, outcome.reason)
+                    stats.count(kind, "dead")
+                    log.warning(
+                        "delivery %d to %s failed for good: %s",
+                        row.id,
+                        row.destination,
+                        outcome.reason,
+                    )
+                else:
+                    attempts = row.attempts + 1
+                    too_old = now - row.created_at > timedelta(seconds=policy.max_age_s)
+                    if attempts >= policy.max_attempts or too_old:
+                        reason = f"gave up after {attempts} attempts: {outcome.reason}"
+                        outbox.mark_dead(conn, self.worker_id, row.id, reason)
+                        stats.count(kind, "dead")
+                        continue
+                    if outcome.after_s is not None:
+                        delay = max(0.0, outcome.after_s)
+                    else:
+                        delay = float(self._wait(types.SimpleNamespace(attempt_number=attempts)))  # type: ignore[arg-type]
+                    outbox.mark_retry(conn, self.worker_id, row.id, outcome.reason, now + timedelta(seconds=delay))
+                    stats.count(kind, "retried")
+
+    def _pause(self, destination: _Destination, error: DestinationError) -> None:
+        now = datetime.now(UTC)
+        values: dict[str, Any] = {"paused_reason": error.reason}
+        if error.disable:
+            values["enabled"] = False
+        else:
+            values["paused_until"] = to_db(now + PAUSE_ON_DESTINATION_ERROR)
+        with self.store.begin() as conn:
+            conn.execute(
+                update(t.destinations)
+                .where(
+                    t.destinations.c.client == destination.client.id,
+                    t.destinations.c.id == destination.id,
+                )
+                .values(**values)
+            )
+            notices.alert_once(
+                conn,
+                client=destination.client.id,
+                kind="destination_disabled" if error.disable else "destination_paused",
+                key=f"destination:{destination.client.id}:{destination.id}:{now.isoformat()}",
+                message=f"destination {destination.id} of {destination.client.id}: {error.reason}",
+            )
+        log.warning(
+            "destination %s/%s %s: %s",
+            destination.client.id,
+            destination.id,
+            "disabled" if error.disable else "paused",
+            error.reason,
+        )

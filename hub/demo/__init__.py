@@ -1,0 +1,1 @@
+"""The built-in PBX simulator and the sample clients of `recado demo`."""

@@ -1,0 +1,106 @@
+"""The sink contract: how a plugin delivers records to one kind of platform.
+
+A sink receives a batch of at most `max_batch` deliveries and answers with one
+`Outcome` per delivery, in the same order. It may also raise one of the errors
+below for the whole batch:
+
+- `RetriableError`: nothing was delivered, try the whole batch again later
+  (timeouts, 5xx, 429 with its `Retry-After`).
+- `DestinationError`: the destination itself is unusable (bad credentials,
+  gone): the core pauses it and tells the operator.
+
+A problem with one record's data is not an exception: return `Failed(reason)`
+for that record and keep the batch going.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from hub.core.models import Delivered, Delivery, Failed, Outcome, Retry
+
+__all__ = [
+    "Delivered",
+    "Delivery",
+    "DestinationError",
+    "Failed",
+    "Health",
+    "Outcome",
+    "RetriableError",
+    "Retry",
+    "Sink",
+    "SinkConfig",
+    "SinkError",
+]
+
+
+class SinkError(Exception):
+    """Base of the errors a sink raises for a whole batch."""
+
+
+class RetriableError(SinkError):
+    """Nothing in the batch was delivered; try again, after `after_s` seconds if given."""
+
+    def __init__(self, reason: str, after_s: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.after_s = after_s
+
+
+class DestinationError(SinkError):
+    """The destination cannot take anything (bad credentials, gone): pause it."""
+
+    def __init__(self, reason: str, *, disable: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.disable = disable
+
+
+class SinkConfig(BaseModel):
+    """Base of every sink's settings model; unknown settings are errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True)
+class Health:
+    """Result of `Sink.check()`: can the destination be reached with these settings?"""
+
+    ok: bool
+    detail: str = ""
+    info: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Sink:
+    """Base class of sinks. Subclasses set `kind` and `max_batch` and implement `deliver`."""
+
+    kind: ClassVar[str] = ""
+    #: The most deliveries one `deliver` call takes; a sink may set it per destination.
+    max_batch: int = 1
+    accepts_notices: ClassVar[bool] = False
+
+    def __init__(self, config: SinkConfig) -> None:
+        self.config = config
+
+    async def deliver(self, batch: Sequence[Delivery]) -> list[Outcome]:
+        """Deliver `batch` (at most `max_batch` items); one outcome per item, in order."""
+        raise NotImplementedError
+
+    async def check(self) -> Health:
+        """Check credentials and connectivity without delivering anything."""
+        return Health(ok=True, detail="no check implemented for this sink")
+
+    def validate(self, mapping: Mapping[str, str]) -> list[str]:
+        """Return the problems with `mapping`'s target fields (empty when it is valid)."""
+        return []
+
+    async def aclose(self) -> None:
+        """Release connections; called when the worker stops using this sink."""
+
+    def __repr__(self) -> str:
+        # Settings may hold secrets: never show them.
+        return f"<{type(self).__name__} kind={self.kind!r}>"
