@@ -8,7 +8,7 @@ import sys
 import typer
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-from hub.commands import accounts, clients, deliveries, ingest, operations, plugins, records
+from hub.commands import accounts, clients, deliveries, destinations, ingest, operations, plugins, records
 from hub.commands import demo as demo_command
 from hub.commands.context import Context, InputError, err_console
 from hub.core.config_files import ConfigError
@@ -76,6 +76,7 @@ def build_app(loaded: Plugins | None = None) -> typer.Typer:
     app.add_typer(accounts.app, name="accounts")
     app.add_typer(records.app, name="records")
     app.add_typer(deliveries.app, name="deliveries")
+    app.add_typer(destinations.app, name="destinations")
     app.command("ingest")(ingest.command)
     app.command("worker")(deliveries.worker_command)
     app.command("plugins")(plugins.command)

@@ -94,6 +94,15 @@ class Sink:
         """Check credentials and connectivity without delivering anything."""
         return Health(ok=True, detail="no check implemented for this sink")
 
+    def preview(self, delivery: Delivery) -> dict[str, Any]:
+        """What this sink would send for `delivery`, without sending anything.
+
+        Sinks override it to show their platform's own payload; the default shows
+        the record and the fields its mapping computed.
+        """
+        record = delivery.record.model_dump(mode="json") if delivery.record else None
+        return {"event_type": delivery.event_type, "record": record, "mapped": delivery.mapped}
+
     def validate(self, mapping: Mapping[str, str]) -> list[str]:
         """Return the problems with `mapping`'s target fields (empty when it is valid)."""
         return []

@@ -21,6 +21,13 @@ class ConfigError(Exception):
     """A configuration file is invalid; the message names the file, line and field."""
 
 
+class _DuplicateKey(Exception):
+    def __init__(self, path: tuple[str | int, ...], line: int) -> None:
+        super().__init__(path, line)
+        self.path = path
+        self.line = line
+
+
 @dataclass
 class Located:
     """Parsed data plus the line (1-based) of each path into it."""
@@ -42,8 +49,13 @@ class Located:
 def _walk_yaml(node: yaml.Node, path: tuple[str | int, ...], out: dict[tuple[str | int, ...], int]) -> None:
     out[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
+            if key in seen:
+                # YAML loaders keep the last value silently: a typo would drop configuration.
+                raise _DuplicateKey((*path, key), key_node.start_mark.line + 1)
+            seen.add(key)
             out[(*path, key)] = key_node.start_mark.line + 1
             _walk_yaml(value_node, (*path, key), out)
             out[(*path, key)] = key_node.start_mark.line + 1
@@ -105,12 +117,22 @@ def load_document(path: str | Path, text: str | None = None) -> Located:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown line"
-        raise ConfigError(f"{name}, {where}: invalid YAML: {exc.problem}") from exc
+        # An unclosed bracket or quote is found where the text ends: name where it was opened too.
+        opened = exc.context_mark
+        context = (
+            f" ({exc.context} that starts on line {opened.line + 1}, column {opened.column + 1})"
+            if exc.context and opened and (mark is None or opened.line != mark.line)
+            else ""
+        )
+        raise ConfigError(f"{name}, {where}: invalid YAML: {exc.problem}{context}") from exc
     except yaml.YAMLError as exc:
         raise ConfigError(f"{name}: invalid YAML: {exc}") from exc
     lines: dict[tuple[str | int, ...], int] = {}
     if node is not None:
-        _walk_yaml(node, (), lines)
+        try:
+            _walk_yaml(node, (), lines)
+        except _DuplicateKey as exc:
+            raise ConfigError(f"{name}, line {exc.line}, field {dotted(exc.path)}: appears twice") from None
     return Located(data, lines, name)
 
 

@@ -25,14 +25,13 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
-from hub.core import clock, ledger, notices
+from hub.core import calls, clock, ledger, notices, records
 from hub.core import store as t
 from hub.core.accounts import month_counter, next_call_price
 from hub.core.clients import Client, normalize_e164
 from hub.core.hours import BusinessHours, merge
 from hub.core.models import (
     CallEvent,
-    CallRecord,
     Disposition,
     EventKind,
     Language,
@@ -41,7 +40,6 @@ from hub.core.models import (
     WrapUp,
     record_id_for,
 )
-from hub.core.outbox import enqueue, enqueue_new
 from hub.core.privacy import mask_phone
 from hub.core.registry import Registry
 from hub.core.store import Store, from_db, to_db
@@ -128,47 +126,12 @@ class Engine:
     # -- call state ----------------------------------------------------
 
     def _load_call(self, conn: Connection, source: str, call_id: str) -> tuple[str, dict[str, Any], int] | None:
-        query = select(t.calls.c.state, t.calls.c.data, t.calls.c.hold_cents).where(
-            t.calls.c.source == source, t.calls.c.call_id == call_id
-        )
-        if not self.store.is_sqlite:
-            query = query.with_for_update()
-        row = conn.execute(query).first()
-        return None if row is None else (row.state, dict(row.data), int(row.hold_cents))
+        return calls.load(conn, source, call_id, lock=not self.store.is_sqlite)
 
     def _save_call(
-        self,
-        conn: Connection,
-        data: dict[str, Any],
-        state: str,
-        hold: int,
-        due_at: datetime | None,
-        *,
-        new: bool,
+        self, conn: Connection, data: dict[str, Any], state: str, hold: int, due_at: datetime | None, *, new: bool
     ) -> None:
-        values = {
-            "state": state,
-            "data": data,
-            "hold_cents": hold,
-            "due_at": to_db(due_at),
-            "updated_at": datetime.now(UTC),
-        }
-        if new:
-            conn.execute(
-                insert(t.calls).values(
-                    source=data["source"],
-                    call_id=data["call_id"],
-                    record_id=record_id_for(data["source"], data["call_id"]),
-                    client=data.get("client"),
-                    **values,
-                )
-            )
-        else:
-            conn.execute(
-                update(t.calls)
-                .where(t.calls.c.source == data["source"], t.calls.c.call_id == data["call_id"])
-                .values(client=data.get("client"), **values)
-            )
+        calls.save(conn, data, state, hold, due_at, new=new)
 
     def _stale_due(self, at: datetime) -> datetime:
         return at + timedelta(seconds=self.settings.engine.stale_call_s)
@@ -230,11 +193,12 @@ class Engine:
             self._check_answers(wrapup, rules.client)
             data["wrapup"] = wrapup.model_dump(mode="json")
             if state == FINAL:
-                self._correct(conn, data, rules.client, after)
+                self._correct(conn, data)
             elif state == ENDED:
                 self._finalize(conn, data, hold, Disposition.ANSWERED, after, incomplete=False)
             else:
-                self._save_call(conn, data, state, hold, _dt(data.get("due_at")), new=False)
+                last = _dt(data.get("last_at")) or datetime.now(UTC)
+                self._save_call(conn, data, state, hold, self._stale_due(last), new=False)
         self._fire(after)
 
     def sweep(self, now: datetime) -> int:
@@ -472,47 +436,6 @@ class Engine:
 
     # -- records ------------------------------------------------------------
 
-    def _build_record(
-        self,
-        data: dict[str, Any],
-        client: Client,
-        disposition: Disposition,
-        price: int,
-        balance_after: int,
-        *,
-        incomplete: bool,
-    ) -> CallRecord:
-        wrap = data.get("wrapup") or {}
-        answered_at = _dt(data.get("answered_at"))
-        ended_at = _dt(data.get("ended_at"))
-        talk = 0
-        if disposition is Disposition.ANSWERED and answered_at and ended_at:
-            talk = max(0, int((ended_at - answered_at).total_seconds()))
-        answers = dict(wrap.get("answers") or {})
-        return CallRecord(
-            record_id=record_id_for(data["source"], data["call_id"]),
-            source=data["source"],
-            call_id=data["call_id"],
-            client=client.id,
-            disposition=disposition,
-            caller=data.get("caller"),
-            caller_name=data.get("caller_name") or (str(answers["name"]) if answers.get("name") else None),
-            did=data.get("did"),
-            agent=wrap.get("agent") or data.get("agent"),
-            language=Language(wrap.get("language") or data.get("language") or "pt"),
-            offered_at=_dt(data.get("offered_at")),
-            answered_at=answered_at if disposition is Disposition.ANSWERED else None,
-            ended_at=ended_at,
-            talk_seconds=talk,
-            script_version=client.script.version,
-            answers=answers,
-            notes=wrap.get("notes"),
-            category=client.script.category.value,
-            price_cents=price,
-            balance_after_cents=balance_after,
-            incomplete=incomplete,
-        )
-
     def _finalize(
         self,
         conn: Connection,
@@ -539,87 +462,18 @@ class Engine:
                 key=f"call:{record_id}",
             )
         account = ledger.lock_account(conn, client.id)
-        record = self._build_record(data, client, disposition, price, account.balance_cents, incomplete=incomplete)
+        record = records.build(data, client, disposition, price, account.balance_cents, incomplete=incomplete)
         if disposition is Disposition.ANSWERED and data.get("month"):
             self._bump_month(conn, client.id, data["month"], talk_seconds=record.talk_seconds)
-        conn.execute(
-            insert(t.records).values(
-                record_id=record.record_id,
-                client=client.id,
-                disposition=record.disposition.value,
-                offered_at=to_db(record.offered_at),
-                finalized_at=datetime.now(UTC),
-                data=record.model_dump(mode="json"),
-            )
-        )
-        destinations = conn.execute(
-            select(t.destinations.c.id, t.destinations.c.filter).where(
-                t.destinations.c.client == client.id, t.destinations.c.enabled.is_(True)
-            )
-        ).all()
-        enqueue_new(
-            conn,
-            client.id,
-            [
-                {
-                    "destination": row.id,
-                    "kind": "record",
-                    "event_type": "call.record.created",
-                    "key": record.record_id,
-                    "record_id": record.record_id,
-                }
-                for row in destinations
-                if row.filter is None or _filter_matches(row.filter, record)
-            ],
-        )
+        records.store_and_queue(conn, record)
         self._save_call(conn, data, FINAL, 0, None, new=False)
         if price:
             self._after_debit(conn, client, record.ended_at or datetime.now(UTC), account, price, after)
         after.append(("record_finalized", {"record": record}))
 
-    def _correct(
-        self,
-        conn: Connection,
-        data: dict[str, Any],
-        client: Client,
-        after: list[tuple[str, dict[str, Any]]],
-    ) -> None:
-        record_id = record_id_for(data["source"], data["call_id"])
-        row = conn.execute(select(t.records.c.data).where(t.records.c.record_id == record_id)).one()
-        old = CallRecord.model_validate(row.data)
-        if old.disposition is not Disposition.ANSWERED:
-            return
-        wrap = data["wrapup"]
-        new = old.model_copy(
-            update={
-                "answers": dict(wrap.get("answers") or {}),
-                "notes": wrap.get("notes"),
-                "agent": wrap.get("agent") or old.agent,
-                "language": Language(wrap.get("language") or old.language),
-                "incomplete": False,
-            }
-        )
-        if new == old:
-            return
-        conn.execute(
-            update(t.records).where(t.records.c.record_id == record_id).values(data=new.model_dump(mode="json"))
-        )
-        self._save_call(conn, data, FINAL, 0, None, new=False)
-        for dest in conn.execute(
-            select(t.destinations).where(t.destinations.c.client == client.id, t.destinations.c.enabled.is_(True))
-        ):
-            if dest.filter is None or _filter_matches(dest.filter, new):
-                enqueue(
-                    conn,
-                    client=client.id,
-                    destination=dest.id,
-                    kind="record",
-                    event_type="call.record.updated",
-                    key=record_id,
-                    record_id=record_id,
-                    replace=True,
-                )
-        log.info("record %s corrected by a late wrap-up", record_id)
+    def _correct(self, conn: Connection, data: dict[str, Any]) -> None:
+        if records.correct(conn, record_id_for(data["source"], data["call_id"]), data["wrapup"]):
+            self._save_call(conn, data, FINAL, 0, None, new=False)
 
     # -- balance --------------------------------------------------------------
 
@@ -666,14 +520,6 @@ class Engine:
     def _fire(self, after: list[tuple[str, dict[str, Any]]]) -> None:
         for hook, kwargs in after:
             self.notify(hook, **kwargs)
-
-
-def _filter_matches(raw_filter: dict[str, Any], record: CallRecord) -> bool:
-    dispositions = raw_filter.get("dispositions") or []
-    categories = raw_filter.get("categories") or []
-    if dispositions and record.disposition.value not in dispositions:
-        return False
-    return not (categories and record.category not in categories)
 
 
 __all__ = ["Engine", "IngestError", "caller_language", "from_db"]

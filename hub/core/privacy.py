@@ -9,7 +9,7 @@ _PHONE = re.compile(r"\+?\d[\d ]{7,}\d")
 
 
 def mask_phone(number: str | None) -> str:
-    """`+351912345678` → `+35191*****78`: enough to tell calls apart, not to call back."""
+    """`+351912345678` → `+3519******78`: enough to tell calls apart, not to call back."""
     if not number:
         return "-"
     digits = number.strip()

@@ -197,6 +197,32 @@ engine_state = Table(
     Column("value", JSON, nullable=False),
 )
 
+# -- web access (migration 0002) ---------------------------------------------------
+
+web_tokens = Table(
+    "web_tokens",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("client", String(64), ForeignKey("clients.id"), nullable=True),
+    Column("agent", String(64), nullable=True),
+    # Only the SHA-256 of the token is kept: a stolen database gives no usable token.
+    Column("secret_hash", String(64), nullable=False, unique=True),
+    Column("label", Text, nullable=True),
+    Column("created_at", TS, nullable=False),
+    Column("revoked_at", TS, nullable=True),
+)
+
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("token_id", String(32), ForeignKey("web_tokens.id"), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("expires_at", TS, nullable=False),
+)
+
 
 DEFAULT_URL = "sqlite:///recado.db"
 

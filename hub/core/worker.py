@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import json
 import logging
 import os
 import socket
@@ -21,22 +19,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from tenacity import wait_exponential_jitter
 
-from hub.core import ledger, notices, outbox
+from hub.core import notices, outbox
 from hub.core import store as t
-from hub.core.accounts import month_counter
-from hub.core.clients import Client
-from hub.core.clock import now_for_views
-from hub.core.mapping import Mapper, mapping_context
-from hub.core.models import CallRecord, Delivered, Delivery, Failed, Outcome, Retry
+from hub.core.dispatch import Destination, Dispatcher, Item
+from hub.core.models import Delivered, Delivery, Failed, Outcome, Retry
 from hub.core.registry import Registry, UnknownKind
 from hub.core.secrets import SecretBox
 from hub.core.store import Store, to_db
-from hub.core.tariff import month_key
 from hub.settings import Settings
-from hub.sinks import DestinationError, RetriableError, Sink
+from hub.sinks import DestinationError, RetriableError
 
 log = logging.getLogger(__name__)
 
@@ -57,15 +51,6 @@ class WorkerStats:
         """Count one outcome of one sink."""
         setattr(self, outcome, getattr(self, outcome) + 1)
         self.by_sink[sink][outcome] += 1
-
-
-@dataclass(frozen=True)
-class _Destination:
-    client: Client
-    id: str
-    kind: str
-    mapping: dict[str, str]
-    sink: Sink
 
 
 def default_worker_id() -> str:
@@ -90,8 +75,7 @@ class Worker:
         self.settings = settings or Settings()
         self.worker_id = worker_id or default_worker_id()
         self.box = box or SecretBox.from_environment(store.key_file())
-        self.mapper = Mapper(registry.filters)
-        self._sinks: dict[tuple[str, str, str], Sink] = {}
+        self.dispatcher = Dispatcher(store, registry, self.box)
         self._wait = wait_exponential_jitter(
             multiplier=self.settings.delivery.backoff_initial_s,
             max=self.settings.delivery.backoff_max_s,
@@ -138,10 +122,7 @@ class Worker:
 
     async def aclose(self) -> None:
         """Close every sink this worker opened."""
-        for sink in self._sinks.values():
-            with contextlib.suppress(Exception):
-                await sink.aclose()
-        self._sinks.clear()
+        await self.dispatcher.aclose()
 
     # -- one claim ------------------------------------------------------------------
 
@@ -173,7 +154,7 @@ class Worker:
 
     async def _deliver_group(self, key: tuple[str, str], rows: list[outbox.Claimed], stats: WorkerStats) -> None:
         try:
-            destination = await asyncio.to_thread(self._destination, *key)
+            destination = await asyncio.to_thread(self.dispatcher.destination, *key)
         except (UnknownKind, LookupError, ValueError) as exc:
             reason = f"destination {key[0]}/{key[1]} cannot be used: {exc}"
             await asyncio.to_thread(self._complete, "?", rows, [Retry(reason=reason)] * len(rows), stats)
@@ -195,7 +176,7 @@ class Worker:
             final = [outcome if outcome is not None else next(merged) for outcome in outcomes]
             await asyncio.to_thread(self._complete, destination.kind, chunk, final, stats)
 
-    async def _call_sink(self, destination: _Destination, batch: list[Delivery]) -> list[Outcome]:
+    async def _call_sink(self, destination: Destination, batch: list[Delivery]) -> list[Outcome]:
         if not batch:
             return []
         try:
@@ -216,79 +197,17 @@ class Worker:
 
     # -- database side (run in threads) ------------------------------------------
 
-    def _destination(self, client_id: str, destination_id: str) -> _Destination:
-        with self.store.connect() as conn:
-            client_row = conn.execute(select(t.clients.c.config).where(t.clients.c.id == client_id)).one()
-            row = conn.execute(
-                select(t.destinations).where(
-                    t.destinations.c.client == client_id, t.destinations.c.id == destination_id
-                )
-            ).first()
-        if row is None:
-            raise LookupError("it was removed from the client's configuration")
-        settings = self.box.open(row.settings)
-        digest = hashlib.sha256(json.dumps([row.kind, settings], sort_keys=True, default=str).encode()).hexdigest()
-        cache_key = (client_id, destination_id, digest)
-        if cache_key not in self._sinks:
-            self._sinks[cache_key] = self.registry.build_sink(row.kind, settings)
-        return _Destination(
-            client=Client.model_validate(client_row.config),
-            id=destination_id,
-            kind=row.kind,
-            mapping=dict(row.mapping or {}),
-            sink=self._sinks[cache_key],
-        )
-
-    def _delivery(self, destination: _Destination, row: outbox.Claimed) -> Delivery:
-        client = destination.client
-        with self.store.connect() as conn:
-            account = ledger.lock_account(conn, client.id, for_update=False)
-            month = month_counter(conn, client.id, month_key(now_for_views(conn)))
-            record = None
-            if row.record_id is not None:
-                data = conn.execute(select(t.records.c.data).where(t.records.c.record_id == row.record_id)).scalar_one()
-                record = CallRecord.model_validate(data)
-        account_view = {
-            "balance_cents": account.balance_cents,
-            "held_cents": account.held_cents,
-            "month": {"answered": month["answered"], "outbound": month["outbound"]},
-        }
-        client_view = {
-            "id": client.id,
-            "name": client.name,
-            "nif": client.nif,
-            "dids": client.dids,
-            "languages": [lang.value for lang in client.languages],
-            "category": client.script.category.value,
-            "script": client.script.model_dump(mode="json"),
-        }
-        mapped: dict[str, Any] = {}
-        if record is not None and destination.mapping:
-            context = mapping_context(
-                record,
-                client.script.field_names(),
-                client_view,
-                {
-                    "balance_cents": account.balance_cents,
-                    "held_cents": account.held_cents,
-                    "calls_this_month": month["answered"],
-                    "outbound_this_month": month["outbound"],
-                },
-            )
-            mapped = self.mapper.render(destination.mapping, context)
-        return Delivery(
+    def _delivery(self, destination: Destination, row: outbox.Claimed) -> Delivery:
+        item = Item(
             delivery_id=row.id,
             idempotency_key=row.idempotency_key,
-            kind="notice" if row.kind == "notice" else "record",
+            kind=row.kind,
             event_type=row.event_type,
-            client=client_view,
-            destination_id=destination.id,
-            record=record,
-            notice=row.payload if row.kind == "notice" else None,
-            mapped=mapped,
-            account=account_view,
-            attempt=row.attempts + 1,
+            record_id=row.record_id,
+            payload=row.payload,
+            attempts=row.attempts,
         )
+        return self.dispatcher.delivery(destination, item)
 
     def _complete(
         self,
@@ -328,7 +247,7 @@ class Worker:
                     outbox.mark_retry(conn, self.worker_id, row.id, outcome.reason, now + timedelta(seconds=delay))
                     stats.count(kind, "retried")
 
-    def _pause(self, destination: _Destination, error: DestinationError) -> None:
+    def _pause(self, destination: Destination, error: DestinationError) -> None:
         now = datetime.now(UTC)
         values: dict[str, Any] = {"paused_reason": error.reason}
         if error.disable:
