@@ -16,6 +16,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from hub.core.clients import DEFAULT_SCHEDULE_S
 from hub.core.hours import HoursConfig
 from hub.core.store import DEFAULT_URL
 from hub.core.tariff import TariffConfig
@@ -33,15 +34,21 @@ class EngineSettings(BaseModel):
 
 
 class DeliverySettings(BaseModel):
-    """How workers deliver the outbox."""
+    """How workers deliver the outbox (a destination's `policy` may override the first three)."""
 
     model_config = {"extra": "forbid"}
 
-    max_attempts: int = Field(default=8, ge=1)
+    #: Delay before each attempt: the first at once, then one delay per failure; dead after the last.
+    schedule_s: list[float] = Field(default_factory=lambda: list(DEFAULT_SCHEDULE_S), min_length=1)
+    #: Requests per second to one destination, per worker (None: as fast as the sink goes).
+    max_per_second: float | None = Field(default=None, gt=0)
+    #: A delivery still failing this long after it was queued is dead, whatever the schedule says.
     max_age_s: int = Field(default=3 * 24 * 3600, ge=1)
+    #: A destination whose deliveries keep failing for this long is paused and its client told.
+    pause_after_s: int = Field(default=3 * 24 * 3600, ge=60)
+    #: Random extra delay, as a fraction of each scheduled delay, so that retries spread out.
+    jitter: float = Field(default=0.1, ge=0, le=1)
     lease_s: float = Field(default=60.0, gt=0)
-    backoff_initial_s: float = Field(default=5.0, ge=0)
-    backoff_max_s: float = Field(default=3600.0, ge=0)
     poll_s: float = Field(default=1.0, gt=0)
     claim_limit: int = Field(default=500, ge=1)
 

@@ -128,13 +128,13 @@ async def test_refused_smtp_is_retried_later_and_nothing_is_lost(
 ) -> None:
     mailbox = smtp[0]
     mailbox.busy = 3
-    first = await worker(with_calls, plugins, backoff_initial_s=0, backoff_max_s=0).run_once()
+    first = await worker(with_calls, plugins, schedule_s=[0, 0, 0, 0, 0, 0, 0, 0]).run_once()
     assert first.retried == 3
     with with_calls.connect() as conn:
         rows = outbox.list_rows(conn)
     assert all(row["status"] == "pending" and row["attempts"] == 1 and row["last_error"] for row in rows)
     await asyncio.sleep(0.05)
-    second = await worker(with_calls, plugins, backoff_initial_s=0, backoff_max_s=0).run_once()
+    second = await worker(with_calls, plugins, schedule_s=[0, 0, 0, 0, 0, 0, 0, 0]).run_once()
     assert second.delivered == 3
     assert len(mailbox.messages) == 3
 
@@ -155,7 +155,7 @@ async def test_rows_become_dead_after_the_last_attempt_and_replay_sends_them(
 ) -> None:
     smtp[0].busy = 6
     for _ in range(2):
-        await worker(with_calls, plugins, max_attempts=2, backoff_initial_s=0, backoff_max_s=0).run_once()
+        await worker(with_calls, plugins, schedule_s=[0, 0]).run_once()
         await asyncio.sleep(0.02)
     assert statuses(with_calls) == ["dead"] * 3
     smtp[0].busy = 0
@@ -169,7 +169,7 @@ async def test_every_attempt_is_logged_with_its_outcome(
     with_calls: Store, plugins: Plugins, smtp: tuple[Mailbox, int]
 ) -> None:
     smtp[0].busy = 1
-    await worker(with_calls, plugins, backoff_initial_s=0, backoff_max_s=0).run_once()
+    await worker(with_calls, plugins, schedule_s=[0, 0, 0, 0, 0, 0, 0, 0]).run_once()
     await asyncio.sleep(0.02)
     await worker(with_calls, plugins).run_once()
     with with_calls.connect() as conn:
@@ -225,3 +225,37 @@ async def test_two_workers_together_deliver_each_row_once(
     results = await asyncio.gather(first.run_once(), second.run_once())
     assert sum(stats.delivered for stats in results) == 3
     assert len(smtp[0].messages) == 3
+
+
+async def test_failed_attempts_wait_as_the_retry_schedule_says(
+    with_calls: Store, plugins: Plugins, smtp: tuple[Mailbox, int]
+) -> None:
+    smtp[0].busy = 3
+    before = datetime.now(UTC)
+    await worker(with_calls, plugins, schedule_s=[0, 300, 3600], jitter=0).run_once()
+    with with_calls.connect() as conn:
+        due = [datetime.fromisoformat(row["next_attempt_at"]) for row in outbox.list_rows(conn)]
+    assert all(timedelta(seconds=299) <= moment - before <= timedelta(seconds=310) for moment in due)
+
+
+async def test_a_destination_failing_for_days_is_paused_and_the_operator_alerted(
+    with_calls: Store, plugins: Plugins, smtp: tuple[Mailbox, int]
+) -> None:
+    smtp[0].busy = 10
+    four_days_ago = datetime.now(UTC) - timedelta(days=4)
+    with with_calls.begin() as conn:
+        conn.execute(update(t.outbox).values(created_at=four_days_ago))
+    await worker(with_calls, plugins, schedule_s=[0, 0, 0], max_age_s=10 * 86400).run_once()
+    with with_calls.connect() as conn:
+        destination = conn.execute(select(t.destinations)).one()
+        alerts = [row.kind for row in conn.execute(select(t.alerts))]
+    assert destination.paused_reason and destination.paused_reason.startswith("failing since")
+    assert alerts == ["destination_paused"]
+    assert outbox.claim(with_calls, "w9", now=datetime.now(UTC) + timedelta(hours=1), lease_s=60, limit=10) == []
+
+
+async def test_a_throttled_destination_still_gets_every_record(
+    with_calls: Store, plugins: Plugins, smtp: tuple[Mailbox, int]
+) -> None:
+    stats = await worker(with_calls, plugins, max_per_second=50).run_once()
+    assert stats.delivered == 3

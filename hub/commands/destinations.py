@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import typer
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from hub.commands.context import InputError, get, print_json
 from hub.core import store as t
@@ -141,3 +141,22 @@ def test(
     print_json({"client": client, "destination": destination, "record_id": record.record_id} | result)
     if not result["ok"]:
         raise typer.Exit(1)
+
+
+@app.command("resume")
+def resume(
+    ctx: typer.Context,
+    client: str = typer.Argument(..., help="Client id."),
+    destination: str = typer.Argument(..., help="Destination id."),
+) -> None:
+    """Resume a paused destination (and enable it); dead letters need `recado deliveries replay`."""
+    context = get(ctx)
+    with context.store.begin() as conn:
+        result = conn.execute(
+            update(t.destinations)
+            .where(t.destinations.c.client == client, t.destinations.c.id == destination)
+            .values(paused_until=None, paused_reason=None, enabled=True)
+        )
+    if not result.rowcount:
+        raise InputError(f"client {client!r} has no destination {destination!r}")
+    print_json({"client": client, "destination": destination, "resumed": True})

@@ -14,13 +14,14 @@ from hub.core.engine import Engine
 from hub.core.ingest import ingest as run_ingest
 
 
-def _lines(path: str, progress: Progress | None) -> Iterator[str]:
+def _lines(path: str, progress: Progress | None) -> Iterator[bytes]:
+    # Bytes, not text: a line that is not UTF-8 is reported with its number, not a crash.
     if path == "-":
-        yield from sys.stdin
+        yield from sys.stdin.buffer
         return
     file = Path(path)
     try:
-        handle = file.open(encoding="utf-8")
+        handle = file.open("rb")
     except OSError as exc:
         fail(f"{path}: cannot read the file: {exc.strerror}")
     total = file.stat().st_size
@@ -28,7 +29,7 @@ def _lines(path: str, progress: Progress | None) -> Iterator[str]:
     with handle:
         for line in handle:
             if progress is not None and task is not None:
-                progress.advance(task, len(line.encode()))
+                progress.advance(task, len(line))
             yield line
 
 

@@ -130,6 +130,25 @@ class DestinationFilter(_Strict):
         return not (self.categories and category not in self.categories)
 
 
+#: Svix's schedule: the first attempt at once, then after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
+DEFAULT_SCHEDULE_S: tuple[float, ...] = (0, 5, 300, 1800, 7200, 18000, 36000, 36000)
+
+
+class DeliveryPolicy(_Strict):
+    """How a destination is retried and throttled; unset fields take the hub's defaults."""
+
+    schedule_s: list[float] | None = Field(default=None, min_length=1)
+    max_per_second: float | None = Field(default=None, gt=0)
+    pause_after_s: int | None = Field(default=None, ge=60)
+
+    @field_validator("schedule_s")
+    @classmethod
+    def _non_negative(cls, value: list[float] | None) -> list[float] | None:
+        if value is not None and any(delay < 0 for delay in value):
+            raise ValueError("delays cannot be negative")
+        return value
+
+
 class Destination(_Strict):
     """Where a client's records go: a sink kind, its settings and a field mapping."""
 
@@ -139,6 +158,7 @@ class Destination(_Strict):
     mapping: dict[str, str] = Field(default_factory=dict)
     filter: DestinationFilter | None = None
     enabled: bool = True
+    policy: DeliveryPolicy | None = None
 
     @field_validator("id")
     @classmethod

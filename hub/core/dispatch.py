@@ -16,7 +16,7 @@ from sqlalchemy import select
 from hub.core import ledger
 from hub.core import store as t
 from hub.core.accounts import month_counter
-from hub.core.clients import Client
+from hub.core.clients import Client, DeliveryPolicy
 from hub.core.clock import now_for_views
 from hub.core.mapping import Mapper, mapping_context
 from hub.core.models import CallRecord, Delivery
@@ -36,6 +36,7 @@ class Destination:
     kind: str
     mapping: dict[str, str]
     sink: Sink
+    policy: DeliveryPolicy | None = None
 
 
 @dataclass(frozen=True)
@@ -80,12 +81,15 @@ class Dispatcher:
         cache_key = (client_id, destination_id, digest)
         if cache_key not in self.sinks:
             self.sinks[cache_key] = self.registry.build_sink(row.kind, settings)
+        client = Client.model_validate(client_row.config)
+        configured = next((d for d in client.destinations if d.id == destination_id), None)
         return Destination(
-            client=Client.model_validate(client_row.config),
+            client=client,
             id=destination_id,
             kind=row.kind,
             mapping=dict(row.mapping or {}),
             sink=self.sinks[cache_key],
+            policy=configured.policy if configured else None,
         )
 
     def delivery(self, destination: Destination, item: Item, record: CallRecord | None = None) -> Delivery:

@@ -44,8 +44,13 @@ class IngestReport:
         }
 
 
-def parse_line(number: int, text: str) -> CallEvent | WrapUp | None:
-    """Parse one line (None for a blank line); raise `LineError` for a bad one."""
+def parse_line(number: int, text: str | bytes) -> CallEvent | WrapUp | None:
+    """Parse one line, as text or UTF-8 bytes (None for a blank line); raise `LineError` for a bad one."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8-sig")  # a byte order mark is not part of the JSON
+        except UnicodeDecodeError as exc:
+            raise LineError(f"line {number}: not UTF-8 text ({exc.reason} at byte {exc.start + 1})") from None
     if not text.strip():
         return None
     try:
@@ -73,7 +78,7 @@ def parse_line(number: int, text: str) -> CallEvent | WrapUp | None:
         raise LineError(f"line {number}: " + "; ".join(problems)) from None
 
 
-def read_lines(lines: Iterable[str]) -> Iterator[tuple[int, CallEvent | WrapUp | LineError]]:
+def read_lines(lines: Iterable[str | bytes]) -> Iterator[tuple[int, CallEvent | WrapUp | LineError]]:
     """Number and parse lines; bad lines come out as `LineError`s, in place."""
     for number, text in enumerate(lines, start=1):
         try:
@@ -85,7 +90,7 @@ def read_lines(lines: Iterable[str]) -> Iterator[tuple[int, CallEvent | WrapUp |
             yield number, item
 
 
-def ingest(engine: Engine, lines: Iterable[str], *, close_at_end: bool = True) -> IngestReport:
+def ingest(engine: Engine, lines: Iterable[str | bytes], *, close_at_end: bool = True) -> IngestReport:
     """Feed lines to `engine`; with `close_at_end`, calls still open become final at the end."""
     report = IngestReport()
     for number, item in read_lines(lines):

@@ -25,6 +25,16 @@ TEXTS: dict[str, dict[str, str]] = {
             "callers hear the unavailable message. Top up (20, 30 or 50 EUR) to resume at once."
         ),
     },
+    "destination_paused": {
+        "pt": (
+            "As entregas de registos de {name} para um dos destinos falham há dias e esse destino foi "
+            "pausado. Os registos estão guardados e serão reenviados quando o destino for corrigido."
+        ),
+        "en": (
+            "Deliveries of {name}'s records to one of its destinations have failed for days and it was "
+            "paused. The records are kept and will be sent again once the destination is fixed."
+        ),
+    },
     "service_resumed": {
         "pt": "O saldo de {name} foi carregado: o atendimento foi retomado.",
         "en": "The balance of {name} was topped up: answering has resumed.",
@@ -32,8 +42,10 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
-def send(conn: Any, registry: Registry, client: Client, notice_type: str, at: datetime) -> int:
-    """Queue a notice to every enabled destination of `client` whose sink accepts notices."""
+def send(
+    conn: Any, registry: Registry, client: Client, notice_type: str, at: datetime, *, exclude: str | None = None
+) -> int:
+    """Queue a notice to every enabled destination of `client` whose sink accepts notices (but `exclude`)."""
     texts = {lang: text.format(name=client.name) for lang, text in TEXTS[notice_type].items()}
     payload = {"type": notice_type, "at": at.astimezone(UTC).isoformat(), "message": texts}
     key = f"notice:{notice_type}:{at.astimezone(UTC).isoformat()}"
@@ -42,7 +54,7 @@ def send(conn: Any, registry: Registry, client: Client, notice_type: str, at: da
         select(t.destinations).where(t.destinations.c.client == client.id, t.destinations.c.enabled.is_(True))
     )
     for row in rows:
-        if registry.accepts_notices(row.kind):
+        if row.id != exclude and registry.accepts_notices(row.kind):
             event_type = "service." + notice_type.removeprefix("service_")
             sent += enqueue(
                 conn,

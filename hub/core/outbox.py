@@ -277,6 +277,21 @@ def release(conn: Connection, worker: str, ids: Sequence[int], next_at: datetime
     )
 
 
+def delivered_since(conn: Connection, client: str, destination: str, since: datetime) -> bool:
+    """Whether anything reached `destination` since `since`."""
+    row = conn.execute(
+        select(t.outbox.c.id)
+        .where(
+            t.outbox.c.client == client,
+            t.outbox.c.destination == destination,
+            t.outbox.c.status == DELIVERED,
+            t.outbox.c.updated_at >= to_db(since),
+        )
+        .limit(1)
+    ).first()
+    return row is not None
+
+
 def replay(
     store: Store,
     *,

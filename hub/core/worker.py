@@ -12,7 +12,6 @@ import contextlib
 import logging
 import os
 import socket
-import types
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,10 +19,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
-from tenacity import wait_exponential_jitter
 
 from hub.core import notices, outbox
 from hub.core import store as t
+from hub.core.delivery_policy import EffectivePolicy, Throttle
 from hub.core.dispatch import Destination, Dispatcher, Item
 from hub.core.models import Delivered, Delivery, Failed, Outcome, Retry
 from hub.core.registry import Registry, UnknownKind
@@ -36,6 +35,8 @@ log = logging.getLogger(__name__)
 
 #: How long a destination whose credentials fail is left alone before trying again.
 PAUSE_ON_DESTINATION_ERROR = timedelta(minutes=15)
+#: "Until someone resumes it": far enough in the future, and still a valid timestamp everywhere.
+FOREVER = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -76,10 +77,7 @@ class Worker:
         self.worker_id = worker_id or default_worker_id()
         self.box = box or SecretBox.from_environment(store.key_file())
         self.dispatcher = Dispatcher(store, registry, self.box)
-        self._wait = wait_exponential_jitter(
-            multiplier=self.settings.delivery.backoff_initial_s,
-            max=self.settings.delivery.backoff_max_s,
-        )
+        self._throttles: dict[tuple[str, str], Throttle] = {}
 
     # -- loops ----------------------------------------------------------------
 
@@ -157,24 +155,27 @@ class Worker:
             destination = await asyncio.to_thread(self.dispatcher.destination, *key)
         except (UnknownKind, LookupError, ValueError) as exc:
             reason = f"destination {key[0]}/{key[1]} cannot be used: {exc}"
-            await asyncio.to_thread(self._complete, "?", rows, [Retry(reason=reason)] * len(rows), stats)
+            outcomes: list[Outcome] = [Retry(reason=reason)] * len(rows)
+            await asyncio.to_thread(self._complete, None, rows, outcomes, stats)
             return
+        throttle = self._throttles.setdefault(key, Throttle(self._policy(destination).max_per_second))
         sink = destination.sink
         size = max(1, int(sink.max_batch))
         for start in range(0, len(rows), size):
             chunk = rows[start : start + size]
             deliveries: list[Delivery] = []
-            outcomes: list[Outcome | None] = []
+            built: list[Outcome | None] = []
             for row in chunk:
                 try:
                     deliveries.append(await asyncio.to_thread(self._delivery, destination, row))
-                    outcomes.append(None)
+                    built.append(None)
                 except Exception as exc:  # a record that cannot be mapped fails alone
-                    outcomes.append(Failed(reason=f"cannot build the delivery: {type(exc).__name__}: {exc}"))
+                    built.append(Failed(reason=f"cannot build the delivery: {type(exc).__name__}: {exc}"))
+            await throttle.wait()
             answered = await self._call_sink(destination, deliveries)
             merged = iter(answered)
-            final = [outcome if outcome is not None else next(merged) for outcome in outcomes]
-            await asyncio.to_thread(self._complete, destination.kind, chunk, final, stats)
+            final = [outcome if outcome is not None else next(merged) for outcome in built]
+            await asyncio.to_thread(self._complete, destination, chunk, final, stats)
 
     async def _call_sink(self, destination: Destination, batch: list[Delivery]) -> list[Outcome]:
         if not batch:
@@ -209,43 +210,68 @@ class Worker:
         )
         return self.dispatcher.delivery(destination, item)
 
+    def _policy(self, destination: Destination | None) -> EffectivePolicy:
+        return EffectivePolicy.of(self.settings.delivery, destination.policy if destination else None)
+
     def _complete(
         self,
-        kind: str,
+        destination: Destination | None,
         rows: Sequence[outbox.Claimed],
         outcomes: Sequence[Outcome],
         stats: WorkerStats,
     ) -> None:
         now = datetime.now(UTC)
-        policy = self.settings.delivery
+        policy = self._policy(destination)
+        kind = destination.kind if destination else "?"
+        max_age = timedelta(seconds=self.settings.delivery.max_age_s)
+        failing_since: datetime | None = None
         with self.store.begin() as conn:
             for row, outcome in zip(rows, outcomes, strict=True):
                 if isinstance(outcome, Delivered):
                     outbox.mark_delivered(conn, self.worker_id, row.id, outcome.remote_id, outcome.detail)
                     stats.count(kind, "delivered")
-                elif isinstance(outcome, Failed):
+                    continue
+                if isinstance(outcome, Failed):
                     outbox.mark_dead(conn, self.worker_id, row.id, outcome.reason)
                     stats.count(kind, "dead")
-                    log.warning(
-                        "delivery %d to %s failed for good: %s",
-                        row.id,
-                        row.destination,
-                        outcome.reason,
+                    log.warning("delivery %d to %s failed for good: %s", row.id, row.destination, outcome.reason)
+                    continue
+                attempts = row.attempts + 1
+                if attempts >= policy.max_attempts or now - row.created_at > max_age:
+                    outbox.mark_dead(
+                        conn, self.worker_id, row.id, f"gave up after {attempts} attempts: {outcome.reason}"
                     )
+                    stats.count(kind, "dead")
                 else:
-                    attempts = row.attempts + 1
-                    too_old = now - row.created_at > timedelta(seconds=policy.max_age_s)
-                    if attempts >= policy.max_attempts or too_old:
-                        reason = f"gave up after {attempts} attempts: {outcome.reason}"
-                        outbox.mark_dead(conn, self.worker_id, row.id, reason)
-                        stats.count(kind, "dead")
-                        continue
-                    if outcome.after_s is not None:
-                        delay = max(0.0, outcome.after_s)
-                    else:
-                        delay = float(self._wait(types.SimpleNamespace(attempt_number=attempts)))  # type: ignore[arg-type]
+                    delay = policy.delay_after(attempts, outcome.after_s)
                     outbox.mark_retry(conn, self.worker_id, row.id, outcome.reason, now + timedelta(seconds=delay))
                     stats.count(kind, "retried")
+                if now - row.created_at >= timedelta(seconds=policy.pause_after_s):
+                    failing_since = min(failing_since or row.created_at, row.created_at)
+            if destination is not None and failing_since is not None:
+                self._pause_if_failing(conn, destination, failing_since, now)
+
+    def _pause_if_failing(self, conn: Any, destination: Destination, since: datetime, now: datetime) -> None:
+        # Failing for days and nothing delivered since: stop trying until someone looks.
+        if outbox.delivered_since(conn, destination.client.id, destination.id, since):
+            return
+        conn.execute(
+            update(t.destinations)
+            .where(t.destinations.c.client == destination.client.id, t.destinations.c.id == destination.id)
+            .values(paused_until=to_db(FOREVER), paused_reason=f"failing since {since.isoformat()}")
+        )
+        notices.alert_once(
+            conn,
+            client=destination.client.id,
+            kind="destination_paused",
+            key=f"failing:{destination.client.id}:{destination.id}:{since.date().isoformat()}",
+            message=(
+                f"destination {destination.id} of {destination.client.id} has failed since {since:%Y-%m-%d %H:%M} UTC "
+                "and is paused; fix it, then `recado destinations resume` and `recado deliveries replay`"
+            ),
+        )
+        notices.send(conn, self.registry, destination.client, "destination_paused", now, exclude=destination.id)
+        log.warning("destination %s/%s paused: failing for days", destination.client.id, destination.id)
 
     def _pause(self, destination: Destination, error: DestinationError) -> None:
         now = datetime.now(UTC)
