@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from hub.commands.context import console, get, print_json
-from hub.core import records
+from hub.commands.context import InputError, console, get, print_json
+from hub.core import accounts, records
 from hub.core.models import Disposition
 from hub.core.privacy import mask_phone
 
@@ -40,3 +40,31 @@ def list_(
             str(row["balance_after_cents"]),
         )
     console.print(table)
+
+
+@app.command("correct")
+def correct(
+    ctx: typer.Context,
+    record_id: str = typer.Argument(..., help="Record id."),
+    answer: list[str] = typer.Option([], "--answer", help="FIELD=VALUE, repeatable: the corrected answers."),
+    notes: str | None = typer.Option(None, "--notes", help="Corrected notes."),
+) -> None:
+    """Correct a record's answers; destinations get it as an update of the same object."""
+    context = get(ctx)
+    with context.store.begin() as conn:
+        current = records.get(conn, record_id)
+        if current is None:
+            raise InputError(f"no record {record_id!r}")
+        client = accounts.load_client(conn, current.client)
+        answers = dict(current.answers)
+        for item in answer:
+            name, sep, value = item.partition("=")
+            if not sep:
+                raise InputError(f"--answer: expected FIELD=VALUE, got {item!r}")
+            if name not in client.script.field_names():
+                known = ", ".join(client.script.field_names())
+                raise InputError(f"--answer: {name!r} is not a field of {client.id}'s script (fields: {known})")
+            answers[name] = value
+        wrap = {"answers": answers, "notes": notes if notes is not None else current.notes, "agent": current.agent}
+        corrected = records.correct(conn, record_id, wrap)
+    print_json({"record_id": record_id, "changed": corrected is not None})

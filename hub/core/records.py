@@ -153,6 +153,12 @@ def correct(conn: Connection, record_id: str, wrap: dict[str, Any]) -> CallRecor
     return new
 
 
+def get(conn: Connection, record_id: str) -> CallRecord | None:
+    """One record, or None."""
+    row = conn.execute(select(t.records.c.data).where(t.records.c.record_id == record_id)).first()
+    return None if row is None else CallRecord.model_validate(row.data)
+
+
 def query(
     conn: Connection,
     *,
