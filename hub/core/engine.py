@@ -34,7 +34,6 @@ from hub.core.models import (
     CallEvent,
     Disposition,
     EventKind,
-    Language,
     RouteAction,
     RouteDecision,
     WrapUp,
@@ -42,7 +41,8 @@ from hub.core.models import (
 )
 from hub.core.privacy import mask_phone
 from hub.core.registry import Registry
-from hub.core.store import Store, from_db, to_db
+from hub.core.routing import route
+from hub.core.store import Store, to_db
 from hub.core.tariff import inbound_price, month_key, needs_negotiated_alert
 from hub.settings import Settings
 
@@ -71,15 +71,6 @@ def _iso(value: datetime | None) -> str | None:
 
 def _dt(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
-
-
-def caller_language(caller: str | None, client: Client) -> Language:
-    """Portuguese for Portuguese numbers (and unknown ones), English for others if offered."""
-    if Language.EN not in client.languages:
-        return Language.PT
-    if caller and not caller.startswith("+351") and caller.startswith("+"):
-        return Language.EN
-    return Language.PT if Language.PT in client.languages else Language.EN
 
 
 class Engine:
@@ -286,52 +277,25 @@ class Engine:
             return decision
         rules = self._client_rules(conn, client_id)
         client = rules.client
-        language = caller_language(caller, client)
+        account = ledger.lock_account(conn, client_id)
+        price = self._price_of_next(conn, client, event.at)
+        decision = route(
+            event.call_id,
+            event.at,
+            caller,
+            client,
+            rules.hours,
+            available_cents=account.available_cents,
+            price_cents=price,
+        )
         hold = 0
-        if not rules.hours.is_open(event.at):
-            with_message = client.recorded_message != "none"
-            if client.recorded_message == "pt":
-                language = Language.PT
-            decision = RouteDecision(
-                call_id=event.call_id,
-                client=client_id,
-                action=RouteAction.PLAY_MESSAGE if with_message else RouteAction.NOT_ANSWERED,
-                disposition=Disposition.AFTER_HOURS,
-                language=language,
-                message=f"{client_id}/after_hours_{language.value}" if with_message else None,
-                reason=rules.hours.closed_reason(event.at) or "closed",
-            )
-        else:
-            account = ledger.lock_account(conn, client_id)
-            price = self._price_of_next(conn, client, event.at)
-            if account.available_cents < price:
-                decision = RouteDecision(
-                    call_id=event.call_id,
-                    client=client_id,
-                    action=RouteAction.REFUSE,
-                    disposition=Disposition.REFUSED_NO_BALANCE,
-                    language=language,
-                    message=f"{client_id}/unavailable_{language.value}",
-                    price_cents=price,
-                    reason=f"available balance {account.available_cents} cents is below {price}",
-                )
-                if not account.interrupted:
-                    self._interrupt(conn, client, event.at, after)
-            else:
-                hold = price
-                ledger.change_hold(conn, client_id, hold)
-                decision = RouteDecision(
-                    call_id=event.call_id,
-                    client=client_id,
-                    action=RouteAction.ANSWER,
-                    language=language,
-                    queue=client_id,
-                    preferred_agents=list(client.agents.preferred),
-                    agent_gender=client.agents.gender,
-                    price_cents=price,
-                )
+        if decision.action is RouteAction.ANSWER:
+            hold = price
+            ledger.change_hold(conn, client_id, hold)
+        elif decision.disposition is Disposition.REFUSED_NO_BALANCE and not account.interrupted:
+            self._interrupt(conn, client, event.at, after)
         data["decision"] = decision.model_dump(mode="json")
-        data["language"] = language.value
+        data["language"] = decision.language.value
         self._save_call(conn, data, OFFERED, hold, self._stale_due(event.at), new=loaded is None)
         log.info(
             "call %s to %s from %s: %s",
@@ -522,4 +486,4 @@ class Engine:
             self.notify(hook, **kwargs)
 
 
-__all__ = ["Engine", "IngestError", "caller_language", "from_db"]
+__all__ = ["Engine", "IngestError"]
