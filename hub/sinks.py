@@ -61,9 +61,12 @@ class DestinationError(SinkError):
 
 
 class SinkConfig(BaseModel):
-    """Base of every sink's settings model; unknown settings are errors."""
+    """Base of every sink's settings model; unknown settings are errors.
 
-    model_config = ConfigDict(extra="forbid")
+    Validation errors never repeat the input: it may be a secret.
+    """
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
 
 @dataclass(frozen=True)

@@ -114,8 +114,10 @@ class Worker:
             if rows:
                 await self._deliver_rows(rows, stats)
                 continue
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self.settings.delivery.poll_s)
+                async with asyncio.timeout(self.settings.delivery.poll_s):
+                    await stop.wait()
         return stats
 
     async def aclose(self) -> None:
