@@ -48,7 +48,7 @@ def send(
     """Queue a notice to every enabled destination of `client` whose sink accepts notices (but `exclude`)."""
     texts = {lang: text.format(name=client.name) for lang, text in TEXTS[notice_type].items()}
     payload = {"type": notice_type, "at": at.astimezone(UTC).isoformat(), "message": texts}
-    key = f"notice:{notice_type}:{at.astimezone(UTC).isoformat()}"
+    key = f"notice:{client.id}:{notice_type}:{at.astimezone(UTC).isoformat()}"
     sent = 0
     rows = conn.execute(
         select(t.destinations).where(t.destinations.c.client == client.id, t.destinations.c.enabled.is_(True))

@@ -50,7 +50,7 @@ async def deliver_all(sink: Sink, items: Sequence[Delivery]) -> list[Outcome]:
     error's reason and `after_s`); a `DestinationError` propagates.
     """
     outcomes: list[Outcome] = []
-    size = max(1, type(sink).max_batch)
+    size = max(1, sink.max_batch)
     for start in range(0, len(items), size):
         chunk = list(items[start : start + size])
         try:
@@ -98,7 +98,7 @@ class SinkConformance:
     @staticmethod
     def batch_size(sink: Sink) -> int:
         """The size of a full batch in these tests: `max_batch`, capped at 50 for speed."""
-        return max(1, min(type(sink).max_batch, 50))
+        return max(1, min(sink.max_batch, 50))
 
     @pytest.mark.asyncio
     async def test_full_batch_gets_one_delivered_outcome_per_item(self, sink: Sink, peer: SinkPeer) -> None:
@@ -115,7 +115,7 @@ class SinkConformance:
     async def test_refused_record_fails_alone(self, sink: Sink, peer: SinkPeer) -> None:
         """A record the platform refuses gets `Failed` at its own position; the others go."""
         peer.reset()
-        batch = make_batch(max(3, min(type(sink).max_batch, 5)), seed=1)
+        batch = make_batch(max(3, min(sink.max_batch, 5)), seed=1)
         refused = batch[1].idempotency_key
         peer.refuse(refused, "Phone: invalid value")
         outcomes = await deliver_all(sink, batch)

@@ -22,7 +22,7 @@ _BASE_TIME = datetime(2026, 6, 15, 9, 12, tzinfo=UTC)  # a Monday, 10:12 in Lisb
 
 
 def sample_client(**overrides: Any) -> dict[str, Any]:
-    """The `Delivery.client` dict of a realistic client with a two-field script."""
+    """The `Delivery.client` dict of a realistic client with a three-field script (name, reason, callback)."""
     client: dict[str, Any] = {
         "id": "acme",
         "name": "Clínica Acme",
