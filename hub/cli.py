@@ -6,6 +6,7 @@ import logging
 import sys
 
 import typer
+from pydantic import ValidationError
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from hub.commands import accounts, clients, deliveries, destinations, ingest, operations, plugins, records
@@ -18,7 +19,7 @@ from hub.core.mapping import MappingError
 from hub.core.privacy import PhoneMaskingFilter
 from hub.core.registry import UnknownKind
 from hub.core.secrets import SecretError
-from hub.plugins import Plugins
+from hub.plugins import Plugins, plugin_names
 from hub.settings import Settings
 
 #: Errors that mean "bad input": one clear line on stderr and exit code 2.
@@ -40,6 +41,20 @@ def _configure_logging(verbose: bool) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+def _load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        # Settings come from RECADO_* variables, .env or recado.toml: name both spellings.
+        problems = []
+        for error in exc.errors():
+            path = [str(part) for part in error["loc"]]
+            variable = "RECADO_" + "__".join(path).upper()
+            message = "unknown setting" if error["type"] == "extra_forbidden" else error["msg"]
+            problems.append(f"setting {'.'.join(path)} ({variable} or recado.toml): {message}")
+        raise InputError("; ".join(problems)) from None
 
 
 def build_app(loaded: Plugins | None = None) -> typer.Typer:
@@ -66,7 +81,7 @@ def build_app(loaded: Plugins | None = None) -> typer.Typer:
     ) -> None:
         """Recado: telephony in, records out, the prepaid balance in between."""
         _configure_logging(verbose)
-        settings = Settings()
+        settings = _load_settings()
         context = Context(db_url=db or settings.database_url, settings=settings)
         context._plugins = loaded
         ctx.obj = {"recado": context, "db_url": context.db_url}
@@ -91,7 +106,12 @@ def build_app(loaded: Plugins | None = None) -> typer.Typer:
 
 def main() -> None:
     """Entry point of the `recado` command."""
-    loaded = Plugins()
+    try:
+        # `plugins` may come from .env or recado.toml too, not only from RECADO_PLUGINS.
+        configured = Settings().plugins
+    except ValidationError:
+        configured = None  # the root command reports the invalid settings
+    loaded = Plugins(only=plugin_names(configured))
     app = build_app(loaded)
     try:
         app()

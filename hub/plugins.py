@@ -142,7 +142,11 @@ def _loader(entry_point: EntryPoint) -> Callable[[], Any]:
 
 
 def _only_from_environment() -> set[str] | None:
-    value = os.environ.get("RECADO_PLUGINS", "").strip()
-    if not value:
+    return plugin_names(os.environ.get("RECADO_PLUGINS"))
+
+
+def plugin_names(value: str | None) -> set[str] | None:
+    """`"email, webhook"` → `{"email", "webhook"}`; None or blank → None (every installed plugin)."""
+    if not value or not value.strip():
         return None
     return {part.strip() for part in value.split(",") if part.strip()}

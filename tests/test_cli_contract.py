@@ -294,8 +294,8 @@ def test_wrong_secret_key_is_a_clear_error(ingested: Cli) -> None:
 BAD_FILES = {
     "malformed_yaml": (
         "clients:\n  - id: acme\n    name: [unclosed\n",
-        "bad.yaml, line 4",
-        "invalid YAML",
+        "bad.yaml, line 4, column 1: invalid YAML",
+        "flow sequence that starts on line 3",
     ),
     "unknown_sink_kind": (
         'clients:\n  - id: a\n    name: A\n    nif: "509999999"\n    dids: ["+351217000001"]\n'
@@ -474,6 +474,15 @@ def test_ingest_reports_bad_lines_with_their_numbers_and_exits_2(funded: Cli) ->
     assert "line 5:" in result.err and "+351217999999" in result.err and "belongs to no client" in result.err
 
 
+def test_ingest_reports_a_line_that_is_not_utf8_and_goes_on(funded: Cli) -> None:
+    (funded.cwd / "events.jsonl").write_bytes(b"\xff\xfe\n" + EVENTS.encode())
+    result = funded("ingest", "events.jsonl")
+    no_traceback(result)
+    assert result.code == 2
+    assert "events.jsonl: line 1: not UTF-8 text" in result.err
+    assert [r["disposition"] for r in funded("records", "list", "--json").json()] == ["answered"]
+
+
 def test_ingest_processes_the_good_lines_around_bad_ones(funded: Cli) -> None:
     funded("ingest", "-", stdin=BAD_LINES)
     records = {r["call_id"]: r for r in funded("records", "list", "--json").json()}
@@ -540,7 +549,7 @@ def test_unreachable_webhook_stays_pending_with_its_error(ingested: Cli) -> None
 
 
 def test_replay_sends_dead_letters_again(ingested: Cli) -> None:
-    ingested("worker", "--once", RECADO_DELIVERY__MAX_ATTEMPTS="1")
+    ingested("worker", "--once", RECADO_DELIVERY__SCHEDULE_S="[0]")
     dead = ingested("deliveries", "list", "--status", "dead", "--json").json()
     assert [r["destination"] for r in dead] == ["hook"]
     result = ingested("deliveries", "replay", "--destination", "hook", "--json")
@@ -554,6 +563,13 @@ def test_unknown_delivery_status_is_a_clear_error(applied: Cli) -> None:
     no_traceback(result)
     assert result.code == 2
     assert "--status" in result.err and "pending" in result.err
+
+
+def test_an_invalid_setting_in_the_environment_is_named(applied: Cli) -> None:
+    result = applied("records", "list", RECADO_ENGINE__WRAPUP_TIMEOUT_S="-1")
+    no_traceback(result)
+    assert result.code == 2
+    assert "setting engine.wrapup_timeout_s (RECADO_ENGINE__WRAPUP_TIMEOUT_S or recado.toml)" in result.err
 
 
 # --- plugins -------------------------------------------------------------------------------------
@@ -601,6 +617,15 @@ def test_recado_plugins_variable_limits_what_loads(cli: Cli) -> None:
     names = {p["name"] for p in cli("plugins", "--json", RECADO_PLUGINS="email").json()}
     assert "email" in names
     assert "webhook" not in names
+
+
+def test_plugins_setting_in_recado_toml_limits_what_loads(cli: Cli) -> None:
+    (cli.cwd / "recado.toml").write_text('plugins = "email"\n', encoding="utf-8")
+    done = subprocess.run(
+        [RECADO, "plugins", "--json"], cwd=cli.cwd, env=cli.env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert {p["name"] for p in json.loads(done.stdout)} == {"builtin", "email"}
 
 
 # --- demo ----------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import signal
 import typer
 from rich.table import Table
 
-from hub.commands.context import console, get, print_json
+from hub.commands.context import InputError, console, get, print_json
 from hub.core import outbox
 from hub.core.worker import Worker
 
@@ -24,8 +24,6 @@ def list_(
 ) -> None:
     """List outbox rows with their status, attempts and last error."""
     if status is not None and status not in outbox.STATUSES:
-        from hub.commands.context import InputError
-
         raise InputError(f"--status: expected one of {', '.join(outbox.STATUSES)}, got {status!r}")
     with get(ctx).store.connect() as conn:
         rows = outbox.list_rows(conn, status=status, client=client)

@@ -8,6 +8,9 @@ references by the values when a file is applied; `SecretBox` encrypts them
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import os
 from collections.abc import Sequence
@@ -78,6 +81,13 @@ class SecretBox:
             self._fernet = MultiFernet([Fernet(key) for key in keys])
         except ValueError as exc:
             raise SecretError("a secret key is malformed (expected a urlsafe base64 32-byte key)") from exc
+        # A key of its own for fingerprints, derived from the newest key.
+        newest = keys[0].encode() if isinstance(keys[0], str) else keys[0]
+        self._fingerprint_key = hashlib.sha256(b"recado fingerprint\x00" + base64.urlsafe_b64decode(newest)).digest()
+
+    def fingerprint(self, payload: bytes) -> str:
+        """A keyed digest of `payload` (HMAC-SHA256 under the newest key): reveals nothing of it."""
+        return hmac.new(self._fingerprint_key, payload, hashlib.sha256).hexdigest()
 
     @staticmethod
     def generate_key() -> str:

@@ -223,6 +223,16 @@ web_sessions = Table(
     Column("expires_at", TS, nullable=False),
 )
 
+web_login_links = Table(
+    "web_login_links",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("token_id", String(32), ForeignKey("web_tokens.id"), nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("expires_at", TS, nullable=False),
+    Column("used_at", TS, nullable=True),
+)
+
 
 DEFAULT_URL = "sqlite:///recado.db"
 

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.exc import DBAPIError
 
 from hub.core import notices, outbox
 from hub.core import store as t
@@ -103,17 +104,22 @@ class Worker:
         stats = WorkerStats()
         stop = stop or asyncio.Event()
         while not stop.is_set():
-            rows = await asyncio.to_thread(
-                outbox.claim,
-                self.store,
-                self.worker_id,
-                now=datetime.now(UTC),
-                lease_s=self.settings.delivery.lease_s,
-                limit=self.settings.delivery.claim_limit,
-            )
-            if rows:
-                await self._deliver_rows(rows, stats)
-                continue
+            try:
+                rows = await asyncio.to_thread(
+                    outbox.claim,
+                    self.store,
+                    self.worker_id,
+                    now=datetime.now(UTC),
+                    lease_s=self.settings.delivery.lease_s,
+                    limit=self.settings.delivery.claim_limit,
+                )
+                if rows:
+                    await self._deliver_rows(rows, stats)
+                    continue
+            except DBAPIError as exc:
+                # The database restarted or cut the connection: rows this worker held come
+                # back when their lease ends; wait a poll and carry on with a new connection.
+                log.warning("database unavailable, retrying: %s", str(exc.orig or exc).strip().splitlines()[0])
             # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation.
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.settings.delivery.poll_s):
@@ -143,14 +149,17 @@ class Worker:
         interval = max(self.settings.delivery.lease_s / 3, 0.05)
         while True:
             await asyncio.sleep(interval)
-            await asyncio.to_thread(
-                outbox.heartbeat,
-                self.store,
-                self.worker_id,
-                ids,
-                now=datetime.now(UTC),
-                lease_s=self.settings.delivery.lease_s,
-            )
+            try:
+                await asyncio.to_thread(
+                    outbox.heartbeat,
+                    self.store,
+                    self.worker_id,
+                    ids,
+                    now=datetime.now(UTC),
+                    lease_s=self.settings.delivery.lease_s,
+                )
+            except DBAPIError as exc:  # a missed beat only shortens the lease; keep beating
+                log.warning("lease heartbeat failed: %s", str(exc.orig or exc).strip().splitlines()[0])
 
     async def _deliver_group(self, key: tuple[str, str], rows: list[outbox.Claimed], stats: WorkerStats) -> None:
         try:
@@ -171,6 +180,8 @@ class Worker:
                 try:
                     deliveries.append(await asyncio.to_thread(self._delivery, destination, row))
                     built.append(None)
+                except DBAPIError:
+                    raise  # the database, not the record, is at fault: never a dead letter
                 except Exception as exc:  # a record that cannot be mapped fails alone
                     built.append(Failed(reason=f"cannot build the delivery: {type(exc).__name__}: {exc}"))
             await throttle.wait()
