@@ -18,9 +18,12 @@ $(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml)
 demo: $(STAMP)
 	$(BIN)/recado demo
 
+PLUGIN_PACKAGES = $(filter-out %.egg-info/,$(wildcard plugins/*/recado_*/))
+
 lint: $(STAMP)
-	$(BIN)/ruff check hub plugins tests bench
+	$(BIN)/ruff check .
 	$(BIN)/mypy hub
+	$(BIN)/mypy --strict $(PLUGIN_PACKAGES)
 
 test: lint
 	$(BIN)/python -m pytest -q

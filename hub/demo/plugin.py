@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from hub import hookimpl
 from hub.demo.simulator import SimulatorConfig, SimulatorSource
 from hub.hookspecs import RegisterKind
@@ -11,3 +13,11 @@ from hub.hookspecs import RegisterKind
 def register_sources(register: RegisterKind) -> None:
     """The simulated PBX (`simulator`)."""
     register("simulator", SimulatorSource, SimulatorConfig)
+
+
+@hookimpl
+def register_routes(app: Any) -> None:
+    """The agent console of the demo source: people answer simulated calls in the browser."""
+    from hub.web.console import mount  # the web server is optional: import it only when mounting
+
+    mount(app)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import mailbox
 import os
+import uuid
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -30,7 +31,8 @@ class MaildirTransport:
         box = mailbox.Maildir(self.path, create=True)
         if name in box:
             return False
-        tmp = self.path / "tmp" / f"{name}.{os.getpid()}"
+        # Unique per attempt: two deliveries of the same email may be written at once.
+        tmp = self.path / "tmp" / f"{name}.{os.getpid()}.{uuid.uuid4().hex}"
         tmp.write_bytes(message.as_bytes())
         try:
             # A hard link is atomic and fails if the name exists: two workers storing

@@ -190,10 +190,11 @@ class FreeSwitchSource(Source):
         self.connects += 1
         self._markers.clear()  # a marker of an earlier connection can no longer arrive
         self.online.set()
+        snapshot_reported = asyncio.Event()
         tasks = [
-            asyncio.create_task(self._consume(conn, dispatcher)),
+            asyncio.create_task(self._consume(conn, dispatcher, snapshot_reported)),
             asyncio.create_task(self._watchdog(conn)),
-            asyncio.create_task(self._resync(conn, dispatcher)),
+            asyncio.create_task(self._resync(conn, dispatcher, snapshot_reported)),
         ]
         try:
             done, _ = await asyncio.wait(tasks[:2], return_when=asyncio.FIRST_COMPLETED)
@@ -206,8 +207,14 @@ class FreeSwitchSource(Source):
                 with contextlib.suppress(asyncio.CancelledError, *_RETRIABLE):
                     await task
 
-    async def _consume(self, conn: EslConnection, dispatcher: Dispatcher) -> None:
-        """Take events off the connection's queue, in order, until it closes."""
+    async def _consume(self, conn: EslConnection, dispatcher: Dispatcher, snapshot_reported: asyncio.Event) -> None:
+        """Take events off the connection's queue, in order, until it closes.
+
+        Live events wait until the resync has reported its snapshot: they may carry
+        on from what the snapshot says (an agent who answered while disconnected,
+        then the hangup), and the engine must see them in that order.
+        """
+        await snapshot_reported.wait()
         while True:
             getter = asyncio.ensure_future(conn.events.get())
             closed = asyncio.ensure_future(conn.closed.wait())
@@ -258,7 +265,7 @@ class FreeSwitchSource(Source):
             if probe is not None:
                 probe.cancel()
 
-    async def _resync(self, conn: EslConnection, dispatcher: Dispatcher) -> None:
+    async def _resync(self, conn: EslConnection, dispatcher: Dispatcher, snapshot_reported: asyncio.Event) -> None:
         """Report what happened to live calls while disconnected.
 
         The snapshot is taken after subscribing, so nothing falls between. Calls
@@ -275,6 +282,7 @@ class FreeSwitchSource(Source):
             events, missing = self.mapper.resync(channels)
             for event in events:
                 await dispatcher.submit(event)
+            snapshot_reported.set()
             marker = str(uuidlib.uuid4())
             self._markers[marker] = missing
             await conn.bgapi("status", marker, timeout_s=self.config.command_timeout_s)
@@ -282,6 +290,8 @@ class FreeSwitchSource(Source):
             # Without a resync a call could be lost: start over on a new connection.
             log.warning("resync with FreeSWITCH failed (%s); reconnecting", exc)
             await conn.close()
+        finally:
+            snapshot_reported.set()
 
     async def originate(self, destination: str, *, caller_id: str | None = None, call_id: str | None = None) -> str:
         """Place an outbound contact call through the configured gateway; its Unique-ID."""

@@ -1,0 +1,220 @@
+"""The agent console: state buttons, incoming calls popping up (SSE), the script as a form.
+
+Mounted by the demo source's `register_routes`; a telephony plugin with a desk of
+its own mounts the same pages over its own `Desk`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, FastAPI, Form, Path, Request, Security
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials
+from pydantic import BaseModel, ConfigDict, Field
+
+from hub.core import directory
+from hub.core.hub import Hub
+from hub.web import queries
+from hub.web.context import api_principal, bearer, check_csrf, page_principal, require, web
+from hub.web.desk import AgentState, Desk, DeskCall, DeskError
+from hub.web.errors import ApiError
+from hub.web.pages import render
+from hub.web.tokens import Principal, Role
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+api_router = APIRouter(prefix="/api/v1/console", tags=["console"])
+CallId = Annotated[str, Path(max_length=200)]
+Csrf = Annotated[str, Form(max_length=100)]
+
+
+def desk_of(request: Request) -> Desk:
+    """The desk of this application."""
+    desk = web(request).extras.get("desk")
+    if not isinstance(desk, Desk):
+        raise ApiError(404, "this server has no agent console")
+    return desk
+
+
+def _agent(request: Request) -> tuple[Principal, str | None, str]:
+    principal, csrf = page_principal(request)
+    require(principal, Role.AGENT)
+    return principal, csrf, principal.agent or ""
+
+
+def _history(request: Request, call: DeskCall) -> list[dict[str, Any]]:
+    with web(request).store.connect() as conn:
+        found = queries.list_records(conn, queries.RecordFilter(client=call.client.id, text=call.caller, limit=20))
+    return [record for record in found if record.get("caller") == call.caller][:5]
+
+
+@router.get("", response_class=HTMLResponse)
+async def console(request: Request, flash: str | None = None) -> Response:
+    """The agent's page: state, ringing calls, the call in progress."""
+    principal, csrf, agent = _agent(request)
+    desk = desk_of(request)
+    await desk.hang_up_unanswered()
+    state = desk.agents.get(agent, AgentState.LOGGED_OUT)
+    current = next((c for c in desk.calls.values() if c.agent == agent), None)
+    return render(
+        request,
+        "console.html",
+        principal=principal,
+        csrf=csrf,
+        agent=agent,
+        state=state.value,
+        states=[s.value for s in AgentState],
+        ringing=desk.ringing_for(agent),
+        current=current,
+        flash=flash,
+    )
+
+
+@router.post("/state")
+def set_state(request: Request, state: Annotated[AgentState, Form()], csrf: Csrf = "") -> Response:
+    """Available, on break or logged out."""
+    _principal, expected, agent = _agent(request)
+    check_csrf(expected, csrf)
+    desk_of(request).set_state(agent, state)
+    return RedirectResponse("/console", status_code=303)
+
+
+@router.get("/events")
+async def events(request: Request) -> StreamingResponse:
+    """Server-sent events of this agent: `ring` when a call comes in, `taken` when another agent took it."""
+    _principal, _csrf, agent = _agent(request)
+    desk = desk_of(request)
+    queue = desk.subscribe(agent)
+
+    async def stream() -> AsyncIterator[str]:
+        try:
+            yield "retry: 1000\n\n"
+            for call in desk.ringing_for(agent):
+                yield f"event: ring\ndata: {json.dumps({'call_id': call.call_id})}\n\n"
+            while not await request.is_disconnected():
+                try:
+                    event = await asyncio.wait_for(queue.get(), timeout=15)
+                except TimeoutError:
+                    yield ": keep-alive\n\n"
+                    continue
+                yield f"event: {event['type']}\ndata: {json.dumps(event)}\n\n"
+        finally:
+            desk.unsubscribe(agent, queue)
+
+    return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
+
+
+@router.get("/calls/{call_id}", response_class=HTMLResponse)
+def call_page(request: Request, call_id: CallId, error: str | None = None) -> Response:
+    """The call: client, greeting in the caller's language, caller and history, the script form."""
+    principal, csrf, agent = _agent(request)
+    try:
+        call = desk_of(request).call_for(agent, call_id)
+    except DeskError as exc:
+        raise ApiError(404, str(exc)) from None
+    greeting = call.client.greeting_for(call.language).replace("{agent}", agent.capitalize())
+    fragment = request.headers.get("x-fragment") == "1"
+    return render(
+        request,
+        "console_call_fragment.html" if fragment else "console_call.html",
+        principal=principal,
+        csrf=csrf,
+        call=call,
+        greeting=greeting,
+        history=_history(request, call),
+        script_lang=call.language.value,
+        error=error,
+    )
+
+
+@router.post("/calls/{call_id}/answer")
+async def answer(request: Request, call_id: CallId, csrf: Csrf = "") -> Response:
+    """Take a ringing call."""
+    _principal, expected, agent = _agent(request)
+    check_csrf(expected, csrf)
+    try:
+        await desk_of(request).answer(agent, call_id)
+    except DeskError as exc:
+        raise ApiError(409, str(exc)) from None
+    return RedirectResponse(f"/console/calls/{call_id}", status_code=303)
+
+
+@router.post("/calls/{call_id}/wrapup")
+async def wrapup(request: Request, call_id: CallId) -> Response:
+    """Submit the script form: the call ends and its record is made."""
+    _principal, expected, agent = _agent(request)
+    form = await request.form()
+    check_csrf(expected, str(form.get("csrf", "")))
+    answers = {key[2:]: str(value) for key, value in form.items() if key.startswith("f_")}
+    notes = str(form.get("notes", ""))[:2000]
+    desk = desk_of(request)
+    try:
+        await desk.finish(agent, call_id, answers, notes)
+    except DeskError as exc:
+        return RedirectResponse(f"/console/calls/{call_id}?error={exc}", status_code=303)
+    return RedirectResponse("/console?flash=saved", status_code=303)
+
+
+@router.post("/demo-call")
+async def demo_call(
+    request: Request,
+    client: Annotated[str, Form(max_length=64)],
+    caller: Annotated[str, Form(max_length=32)],
+    csrf: Csrf = "",
+) -> Response:
+    """The operator places a demo call from the dashboard; available agents get it."""
+    principal, expected = page_principal(request)
+    require(principal, Role.OPERATOR)
+    check_csrf(expected, csrf)
+    with web(request).store.connect() as conn:
+        found = directory.get_client(conn, client)
+    if found is None:
+        raise ApiError(404, f"no client {client!r}")
+    try:
+        decision = await desk_of(request).place_call(found, caller)
+    except DeskError as exc:
+        raise ApiError(422, str(exc)) from None
+    outcome = decision.disposition.value if decision.disposition else decision.action.value
+    return RedirectResponse(f"/dashboard?flash=demo+call+{client}:+{outcome}", status_code=303)
+
+
+class PlacedCall(BaseModel):
+    """A demo call: who dials which client."""
+
+    model_config = ConfigDict(extra="forbid")
+    client: str = Field(min_length=1, max_length=64)
+    caller: str = Field(min_length=3, max_length=32)
+
+
+@api_router.post("/calls", summary="Place a demo call at the console")
+async def place_call(
+    request: Request,
+    placed: PlacedCall,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+) -> dict[str, Any]:
+    """A caller dials a client's first number; the engine decides and available agents get it (operators)."""
+    principal = api_principal(request, credentials)
+    require(principal, Role.OPERATOR)
+    desk = desk_of(request)
+    with web(request).store.connect() as conn:
+        client = directory.get_client(conn, placed.client)
+    if client is None:
+        raise ApiError(404, f"no client {placed.client!r}")
+    try:
+        decision = await desk.place_call(client, placed.caller)
+    except DeskError as exc:
+        raise ApiError(422, str(exc)) from None
+    return decision.model_dump(mode="json")
+
+
+def mount(app: FastAPI) -> None:
+    """Add the console to `app`, over a desk that feeds the application's engine."""
+    context = app.state.recado
+    desk = Desk(Hub(context.engine))
+    context.extras["desk"] = desk
+    context.extras["agent_states"] = desk.states
+    app.include_router(router)
+    app.include_router(api_router)

@@ -1,0 +1,212 @@
+"""The agents' desk of the demo source: agent states, ringing calls and live notifications.
+
+A call placed at the desk is offered to the engine like any PBX call; when the
+engine says answer, it rings every available agent who serves the client. The
+first agent to answer takes it; submitting the script form ends the call and is
+the wrap-up. Each agent's open pages get the events through a queue (SSE).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from hub.core.clients import Client, FieldType, normalize_e164
+from hub.core.models import CallEvent, EventKind, Language, RouteAction, RouteDecision, WrapUp
+from hub.sources import HubPort
+
+SOURCE = "console"
+
+
+class AgentState(StrEnum):
+    """What an agent is doing."""
+
+    AVAILABLE = "available"
+    ON_BREAK = "on_break"
+    LOGGED_OUT = "logged_out"
+
+
+class DeskError(ValueError):
+    """The desk cannot do what was asked (call taken, agent not available, form incomplete …)."""
+
+
+@dataclass
+class DeskCall:
+    """A call at the desk, from ringing to wrap-up."""
+
+    call_id: str
+    client: Client
+    caller: str
+    language: Language
+    decision: RouteDecision
+    offered_at: datetime
+    agent: str | None = None
+    state: str = "ringing"
+
+
+@dataclass
+class Desk:
+    """Agents and calls of the console source, shared by every page of one process."""
+
+    hub: HubPort
+    #: A caller who rings this long without an answer hangs up (the call is missed).
+    ring_timeout_s: float = 120.0
+    agents: dict[str, AgentState] = field(default_factory=dict)
+    calls: dict[str, DeskCall] = field(default_factory=dict)
+    _queues: dict[str, set[asyncio.Queue[dict[str, Any]]]] = field(default_factory=dict)
+    _numbers: itertools.count[int] = field(default_factory=itertools.count)
+
+    # -- agents ------------------------------------------------------------------
+
+    def states(self) -> dict[str, str]:
+        """Every agent seen, with its state."""
+        return {name: state.value for name, state in self.agents.items()}
+
+    def set_state(self, agent: str, state: AgentState) -> None:
+        """Change an agent's state; an available agent gets the calls already ringing."""
+        self.agents[agent] = state
+        if state is AgentState.AVAILABLE:
+            for call in self.calls.values():
+                if call.state == "ringing" and _serves(call.client, agent):
+                    self._send(agent, {"type": "ring", "call_id": call.call_id})
+
+    def subscribe(self, agent: str) -> asyncio.Queue[dict[str, Any]]:
+        """A queue of this agent's events, for one open page."""
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=100)
+        self._queues.setdefault(agent, set()).add(queue)
+        self.agents.setdefault(agent, AgentState.LOGGED_OUT)
+        return queue
+
+    def unsubscribe(self, agent: str, queue: asyncio.Queue[dict[str, Any]]) -> None:
+        """The page closed."""
+        self._queues.get(agent, set()).discard(queue)
+
+    def _send(self, agent: str, event: dict[str, Any]) -> None:
+        for queue in list(self._queues.get(agent, ())):
+            with contextlib.suppress(asyncio.QueueFull):
+                queue.put_nowait(event)
+
+    def ringing_for(self, agent: str) -> list[DeskCall]:
+        """Calls ringing that this agent may take, oldest first."""
+        if self.agents.get(agent) is not AgentState.AVAILABLE:
+            return []
+        return [c for c in self.calls.values() if c.state == "ringing" and _serves(c.client, agent)]
+
+    def call_for(self, agent: str, call_id: str) -> DeskCall:
+        """A call this agent may see: ringing for it, or its own."""
+        call = self.calls.get(call_id)
+        if call is None or not _serves(call.client, agent) or (call.agent not in (None, agent)):
+            raise DeskError(f"no call {call_id!r} for agent {agent!r}")
+        return call
+
+    # -- calls ---------------------------------------------------------------------
+
+    async def hang_up_unanswered(self, now: datetime | None = None) -> list[str]:
+        """Callers ringing longer than `ring_timeout_s` hang up; return the ids of their calls."""
+        now = now or datetime.now(UTC)
+        gone = [
+            call.call_id
+            for call in self.calls.values()
+            if call.state == "ringing" and (now - call.offered_at).total_seconds() > self.ring_timeout_s
+        ]
+        for call_id in gone:
+            del self.calls[call_id]
+            await self.hub.ingest(CallEvent(source=SOURCE, call_id=call_id, kind=EventKind.ENDED, at=now))
+            for agent in self.agents:
+                self._send(agent, {"type": "taken", "call_id": call_id})
+        return gone
+
+    async def place_call(self, client: Client, caller: str, did: str | None = None) -> RouteDecision:
+        """A caller dials one of the client's numbers; ring the agents if the engine says answer."""
+        try:
+            caller = normalize_e164(caller)
+        except ValueError as exc:
+            raise DeskError(f"caller: {exc}") from None
+        await self.hang_up_unanswered()
+        call_id = f"desk-{int(time.time())}-{next(self._numbers)}"
+        now = datetime.now(UTC)
+        offer = CallEvent(
+            source=SOURCE, call_id=call_id, kind=EventKind.OFFERED, at=now, did=did or client.dids[0], caller=caller
+        )
+        decision = await self.hub.decide(offer)
+        if decision.action is not RouteAction.ANSWER:
+            # Played a message or refused: the caller hangs up after it.
+            await self.hub.ingest(CallEvent(source=SOURCE, call_id=call_id, kind=EventKind.ENDED, at=datetime.now(UTC)))
+            return decision
+        self.calls[call_id] = DeskCall(call_id, client, caller, decision.language, decision, now)
+        for agent, state in self.agents.items():
+            if state is AgentState.AVAILABLE and _serves(client, agent):
+                self._send(agent, {"type": "ring", "call_id": call_id})
+        return decision
+
+    async def answer(self, agent: str, call_id: str) -> DeskCall:
+        """The agent takes a ringing call."""
+        call = self.call_for(agent, call_id)
+        if call.state != "ringing":
+            raise DeskError(f"call {call_id!r} was already answered")
+        if self.agents.get(agent) is not AgentState.AVAILABLE:
+            raise DeskError(f"agent {agent!r} is not available")
+        call.state, call.agent = "talking", agent
+        await self.hub.ingest(
+            CallEvent(source=SOURCE, call_id=call_id, kind=EventKind.ANSWERED, at=datetime.now(UTC), agent=agent)
+        )
+        for other in self.agents:
+            if other != agent:
+                self._send(other, {"type": "taken", "call_id": call_id})
+        return call
+
+    async def finish(self, agent: str, call_id: str, answers: dict[str, Any], notes: str | None) -> None:
+        """The agent submits the script form: the call ends and the answers are its wrap-up."""
+        call = self.call_for(agent, call_id)
+        if call.state != "talking" or call.agent != agent:
+            raise DeskError(f"call {call_id!r} is not being answered by {agent!r}")
+        cleaned = check_answers(call.client, answers)
+        now = datetime.now(UTC)
+        await self.hub.ingest(CallEvent(source=SOURCE, call_id=call_id, kind=EventKind.ENDED, at=now, agent=agent))
+        await self.hub.wrapup(
+            WrapUp(
+                source=SOURCE,
+                call_id=call_id,
+                agent=agent,
+                answers=cleaned,
+                language=call.language,
+                notes=notes or None,
+                at=now,
+            )
+        )
+        del self.calls[call_id]
+
+
+def _serves(client: Client, agent: str) -> bool:
+    return not client.agents.preferred or agent in client.agents.preferred
+
+
+def check_answers(client: Client, answers: dict[str, Any]) -> dict[str, Any]:
+    """The script's answers, typed; `DeskError` naming the first missing or invalid field."""
+    cleaned: dict[str, Any] = {}
+    for script_field in client.script.fields:
+        raw = answers.get(script_field.name)
+        value = raw.strip() if isinstance(raw, str) else raw
+        if script_field.type is FieldType.BOOL:
+            if value in (None, ""):
+                if script_field.required:
+                    raise DeskError(f"{script_field.name}: required")
+                continue
+            cleaned[script_field.name] = value in (True, "true", "yes", "on", "1")
+            continue
+        if value in (None, ""):
+            if script_field.required:
+                raise DeskError(f"{script_field.name}: required")
+            continue
+        if script_field.type is FieldType.CHOICE and value not in (script_field.choices or []):
+            raise DeskError(f"{script_field.name}: expected one of {', '.join(script_field.choices or [])}")
+        if script_field.type is FieldType.EMAIL and "@" not in str(value):
+            raise DeskError(f"{script_field.name}: {value!r} is not an email address")
+        cleaned[script_field.name] = value
+    return cleaned

@@ -1,0 +1,128 @@
+"""`recado run`: sources + engine, delivery workers and the web server in one process.
+
+Each part is a role; `--role` picks some of them so they can run in separate
+processes over one PostgreSQL database. The agent console of the demo source
+lives in the web role (it feeds the engine directly).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+
+from hub.core import directory
+from hub.core.hub import Hub
+from hub.core.worker import Worker
+from hub.sources import Source
+from hub.web.app import create_app
+from hub.web.context import WebContext
+
+log = logging.getLogger(__name__)
+ROLES = ("engine", "worker", "web")
+
+
+class RunError(ValueError):
+    """`recado.toml` asks for something that cannot run."""
+
+
+@dataclass
+class Runner:
+    """The roles of one process and the tasks running them."""
+
+    context: WebContext
+    roles: set[str]
+    host: str = "127.0.0.1"
+    port: int = 8000
+    sources: dict[str, Source] = field(default_factory=dict)
+    _tasks: dict[str, asyncio.Task[Any]] = field(default_factory=dict)
+
+    def build_sources(self) -> dict[str, Source]:
+        """The sources listed in `recado.toml` (`[[sources]]` with `kind` and the source's settings)."""
+        registry = self.context.plugins.registry
+        built: dict[str, Source] = {}
+        for index, item in enumerate(self.context.settings.sources):
+            if "kind" not in item:
+                raise RunError(f'recado.toml: sources[{index}]: missing `kind` (e.g. kind = "simulator")')
+            name = str(item.get("name") or f"{item['kind']}-{index}")
+            kind = registry.source_kind(str(item["kind"]))
+            settings = {key: value for key, value in item.items() if key not in ("kind", "name")}
+            try:
+                config = kind.config_model.model_validate(settings)
+            except ValueError as exc:
+                raise RunError(f"recado.toml: sources[{index}] ({item['kind']}): {exc}") from None
+            source = kind.factory(config)
+            if hasattr(source, "clients") and not source.clients:
+                # A simulated PBX calls the clients in the database when none are given.
+                with self.context.store.connect() as conn:
+                    source.clients = directory.list_clients(conn)
+            built[name] = source
+        return built
+
+    def source_states(self) -> dict[str, bool]:
+        """Whether each source is connected (running, unless it says otherwise)."""
+        states = {}
+        for name, source in self.sources.items():
+            task = self._tasks.get(f"source:{name}")
+            running = task is not None and not task.done()
+            states[name] = bool(getattr(source, "connected", running)) and running
+        return states
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Run every role until `stop` is set, or until the web server stops."""
+        stop = stop or asyncio.Event()
+        pending: dict[str, Coroutine[Any, Any, Any]] = {}
+        if "engine" in self.roles:
+            self.sources = self.build_sources()
+            hub = Hub(self.context.engine)
+            for name, source in self.sources.items():
+                pending[f"source:{name}"] = source.run(hub)
+        worker: Worker | None = None
+        if "worker" in self.roles:
+            worker = Worker(self.context.store, self.context.plugins.registry, self.context.settings)
+            pending["worker"] = worker.run(stop)
+        self.context.extras["source_states"] = self.source_states
+        server: uvicorn.Server | None = None
+        if "web" in self.roles:
+            app = create_app(self.context)
+            server = uvicorn.Server(uvicorn.Config(app, host=self.host, port=self.port, log_level="warning"))
+            pending["web"] = server.serve()
+        self._tasks = {name: asyncio.create_task(coro, name=name) for name, coro in pending.items()}
+        waiter = asyncio.create_task(stop.wait())
+        try:
+            watched = [waiter] + ([self._tasks["web"]] if server is not None else [])
+            await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.set()
+            if server is not None:
+                server.should_exit = True
+            for name, task in self._tasks.items():
+                if name.startswith("source:"):
+                    task.cancel()
+            for task in self._tasks.values():
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            waiter.cancel()
+            if worker is not None:
+                await worker.aclose()
+
+
+def run_forever(runner: Runner) -> None:
+    """Run `runner` until SIGINT or SIGTERM."""
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        if "web" not in runner.roles:
+            # Without uvicorn (which handles signals itself), stop on the usual signals.
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stop.set)
+        await runner.run(stop)
+
+    asyncio.run(main())

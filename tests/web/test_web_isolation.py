@@ -1,0 +1,104 @@
+"""Every route of the application, asked with another client's token, reveals nothing of `acme`.
+
+The routes are listed from the application itself, so a route added later is
+checked too: unless it is public or a listing scoped to the token's client, it
+must answer 403 or 404 to a client that is not its own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+PUBLIC = {
+    "/healthz",
+    "/metrics",
+    "/openapi.json",
+    "/docs",
+    "/docs/oauth2-redirect",
+    "/redoc",
+    "/login",
+    "/login/link/{code}",
+    "/logout",
+    "/lang/{code}",
+    "/",
+    "/static",
+}
+#: Listings: they answer with the token's own client's rows, whatever the query asks.
+SCOPED_LISTINGS = {"/api/v1/clients", "/api/v1/records", "/api/v1/records.csv", "/api/v1/deliveries"}
+
+
+def every_route(app: FastAPI) -> Iterator[tuple[str, str]]:
+    """`(method, path)` of every route, including those of included routers."""
+    for route in app.routes:
+        contexts = getattr(route, "effective_route_contexts", None)
+        for item in contexts() if contexts else [route]:
+            for method in sorted(getattr(item, "methods", None) or {"GET"}):
+                if method != "HEAD":
+                    yield method, item.path
+
+
+def _filled(path: str, values: dict[str, str]) -> str:
+    return re.sub(r"\{(\w+)(:\w+)?\}", lambda match: values[match.group(1)], path)
+
+
+def test_a_client_token_reaches_nothing_of_another_client(
+    app: FastAPI, http: TestClient, tokens, call_answered, deliver_now
+) -> None:
+    acme_record = call_answered("acme", "a1")
+    call_answered("beta", "b1")
+    operator = {"Authorization": f"Bearer {tokens.operator}"}
+    acme_delivery = http.get("/api/v1/deliveries", params={"client": "acme"}, headers=operator).json()[0]["id"]
+    acme_document = http.get("/api/v1/clients/acme", headers=operator).json()
+    values = {
+        "client_id": "acme",
+        "record_id": acme_record,
+        "delivery_id": str(acme_delivery),
+        "destination_id": "mail",
+        "call_id": "a1",
+        "code": "pt",
+    }
+    json_bodies = {
+        "/api/v1/clients/{client_id}": acme_document,
+        "/api/v1/accounts/{client_id}/topup": {"amount_eur": 20},
+        "/api/v1/accounts/{client_id}/buy": {"kind": "contract", "item": "6m"},
+        "/api/v1/console/calls": {"client": "acme", "caller": "+351912345678"},
+    }
+    form = {
+        "client": "acme",
+        "amount_eur": "20",
+        "state": "available",
+        "settings": "to: [x@example.com]",
+        "mapping": "",
+        "action": "save",
+        "f_name": "x",
+        "caller": "+351912345678",
+    }
+    beta = {"Authorization": f"Bearer {tokens.beta}"}
+    checked = []
+    for method, path in every_route(app):
+        if path in PUBLIC:
+            continue
+        url = _filled(path, values)
+        params = {"client": "acme"}
+        if path in json_bodies:
+            response = http.request(method, url, headers=beta, params=params, json=json_bodies[path])
+        elif method == "POST":
+            response = http.request(method, url, headers=beta, params=params, data=form)
+        else:
+            response = http.request(method, url, headers=beta, params=params)
+        checked.append(path)
+        if path in SCOPED_LISTINGS:
+            assert response.status_code == 200, (method, path, response.text)
+            assert "acme" not in response.text.lower(), (method, path)
+        else:
+            assert response.status_code in (403, 404), (method, path, response.status_code, response.text)
+    assert len(checked) >= 25
+
+
+def test_the_walk_covers_the_console_of_the_demo_source(app: FastAPI) -> None:
+    paths = {path for _method, path in every_route(app)}
+    assert {"/console", "/console/calls/{call_id}/wrapup", "/api/v1/console/calls"} <= paths
