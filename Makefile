@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PLUGINS := $(sort $(dir $(wildcard plugins/*/pyproject.toml)))
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test lint bench clean
+.PHONY: venv demo test lint bench clean chaos audit
 
 venv: $(STAMP)
 
@@ -24,6 +24,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy hub
 	$(BIN)/mypy --strict $(PLUGIN_PACKAGES)
+	MYPYPATH=plugins/generic_webhook $(BIN)/mypy --strict chaos
 
 test: lint
 	$(BIN)/python -m pytest -q
@@ -33,6 +34,16 @@ bench: $(STAMP)
 		[ -f "$$b" ] || continue; \
 		echo "== $$b"; $(BIN)/python "$$b" || exit 1; \
 	done
+
+# The crash test at full size (PostgreSQL, 10,000 calls, 20+ kills), then on SQLite.
+chaos: $(STAMP)
+	$(BIN)/python chaos/run.py
+	$(BIN)/python chaos/run.py --database sqlite --calls 2000
+
+# Known vulnerabilities in the installed dependencies (asks PyPI's advisory data).
+audit: $(STAMP)
+	$(BIN)/python -m pip install --quiet pip-audit
+	$(BIN)/pip-audit --skip-editable --progress-spinner off
 
 clean:
 	rm -rf $(VENV) recado-demo

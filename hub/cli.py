@@ -41,6 +41,8 @@ def _configure_logging(verbose: bool) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO if verbose else logging.WARNING)
+    # Migrations announce every step at INFO; only their problems are worth showing.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def _load_settings() -> Settings:

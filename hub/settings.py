@@ -6,7 +6,7 @@ Nested settings use `__` in environment variables, e.g.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import (
@@ -31,6 +31,8 @@ class EngineSettings(BaseModel):
     #: A call with no event for this long (event time) is closed with what is known.
     stale_call_s: int = Field(default=6 * 3600, ge=60)
     low_balance_calls: int = Field(default=10, ge=0)
+    #: Calls the agent marks as spam or a wrong number: `free` (the default) or `charged` as any call.
+    spam_policy: Literal["free", "charged"] = "free"
 
 
 class DeliverySettings(BaseModel):

@@ -375,3 +375,38 @@ def test_close_all_finalizes_every_open_call(engine: Engine, applied: Store, plu
     assert record(applied, "ringing")["disposition"] == "missed"
     assert record(applied, "talking")["incomplete"] is True
     assert account(applied).held_cents == 0
+
+
+def test_call_marked_as_spam_is_free_by_default(engine: Engine, applied: Store, plugins: Plugins) -> None:
+    buy(applied, plugins, "acme")
+    answered_call(engine, "c1", lisbon("2026-03-02 10:00"), wrapup=False)
+    engine.wrapup(WrapUp(call_id="c1", agent="ana", mark="spam"))
+    rec = record(applied, "c1")
+    assert (rec["disposition"], rec["price_cents"], rec["mark"]) == ("spam", 0, "spam")
+    assert account(applied).balance_cents == 15600
+    assert account(applied).held_cents == 0
+
+
+def test_wrong_number_is_charged_when_the_operator_policy_says_so(applied: Store, plugins: Plugins) -> None:
+    buy(applied, plugins, "acme")
+    settings = Settings(database_url=applied.url, engine={"spam_policy": "charged"})
+    charging = Engine(applied, plugins.registry, settings)
+    answered_call(charging, "c1", lisbon("2026-03-02 10:00"), wrapup=False)
+    charging.wrapup(WrapUp(call_id="c1", agent="ana", mark="wrong_number"))
+    rec = record(applied, "c1")
+    assert (rec["disposition"], rec["price_cents"], rec["mark"]) == ("spam", 150, "wrong_number")
+
+
+def test_caller_blocked_by_the_client_is_refused_free(engine: Engine, applied: Store, plugins: Plugins) -> None:
+    from hub.core import blocklist
+
+    buy(applied, plugins, "acme")
+    with applied.begin() as conn:
+        blocklist.block(conn, "acme", "912 345 678")
+    decision = engine.decide(offered("c1", lisbon("2026-03-02 10:00"), caller="+351912345678"))
+    assert decision.action is RouteAction.REFUSE
+    assert decision.disposition is Disposition.BLOCKED
+    engine.handle(event("c1", EventKind.ENDED, lisbon("2026-03-02 10:00:10")))
+    assert record(applied, "c1")["disposition"] == "blocked"
+    assert account(applied).balance_cents == 15600
+    assert engine.decide(offered("c2", lisbon("2026-03-02 10:05"), caller="+351912000000")).action is RouteAction.ANSWER

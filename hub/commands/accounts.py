@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import typer
 from rich.table import Table
 
@@ -23,12 +25,10 @@ AT_HELP = "When it happened (ISO 8601; without an offset, Lisbon time). Default:
 
 def _buy(ctx: typer.Context, client: str, document: Document, at: str | None) -> None:
     context = get(ctx)
-    moment = parse_at(at)
-    if moment is None:
-        with context.store.connect() as conn:
-            moment = now_for_views(conn)
-    body = accounts.purchase(context.store, context.plugins.registry, client, document, moment, context.settings.tariff)
-    context.plugins.call_guarded("purchase_made", client=client, document=body)
+    moment = parse_at(at) or datetime.now(UTC)
+    body = accounts.purchase(
+        context.store, context.plugins.registry, client, document, moment, context.settings.tariff, context.notify
+    )
     print_json(body)
 
 

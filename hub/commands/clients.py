@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from hub.commands.context import console, fail, get, print_json
-from hub.core import directory
+from hub.core import blocklist, directory
 
 app = typer.Typer(help="Manage clients: apply a YAML/TOML file, list, show.", no_args_is_help=True)
 
@@ -73,3 +73,53 @@ def show(
         print_json(data)
     else:
         console.print_json(data=data)
+
+
+def _known_client(ctx: typer.Context, client_id: str) -> None:
+    with get(ctx).store.connect() as conn:
+        if directory.get_client(conn, client_id) is None:
+            fail(f"no client {client_id!r}")
+
+
+@app.command("block")
+def block(
+    ctx: typer.Context,
+    client_id: str = typer.Argument(..., metavar="CLIENT", help="Client id."),
+    number: str = typer.Argument(..., help="The caller's number (E.164, or national)."),
+    note: str | None = typer.Option(None, "--note", help="Why (shown to the operator)."),
+) -> None:
+    """Block a caller for a client: their calls are refused, free, and recorded as `blocked`."""
+    _known_client(ctx, client_id)
+    with get(ctx).store.begin() as conn:
+        try:
+            e164 = blocklist.block(conn, client_id, number, note)
+        except ValueError as exc:
+            fail(f"NUMBER: {exc}")
+    print_json({"client": client_id, "number": e164, "blocked": True})
+
+
+@app.command("unblock")
+def unblock(
+    ctx: typer.Context,
+    client_id: str = typer.Argument(..., metavar="CLIENT", help="Client id."),
+    number: str = typer.Argument(..., help="The caller's number."),
+) -> None:
+    """Let a blocked caller through again."""
+    _known_client(ctx, client_id)
+    with get(ctx).store.begin() as conn:
+        try:
+            was = blocklist.unblock(conn, client_id, number)
+        except ValueError as exc:
+            fail(f"NUMBER: {exc}")
+    print_json({"client": client_id, "number": number, "was_blocked": was})
+
+
+@app.command("blocked")
+def blocked(
+    ctx: typer.Context,
+    client_id: str = typer.Argument(..., metavar="CLIENT", help="Client id."),
+) -> None:
+    """List the numbers a client blocked (JSON)."""
+    _known_client(ctx, client_id)
+    with get(ctx).store.connect() as conn:
+        print_json(blocklist.listing(conn, client_id))

@@ -14,7 +14,7 @@ from rich.table import Table
 from hub.commands.context import console, get, print_json
 from hub.core.privacy import mask_phone
 from hub.core.tariff import format_eur
-from hub.demo.run import Demo, DemoState
+from hub.demo.run import LISBON, Demo, DemoState
 
 
 def _view(state: DemoState) -> Group:
@@ -29,7 +29,7 @@ def _view(state: DemoState) -> Group:
         title="latest records",
     )
     for record in state.records:
-        offered = record.offered_at.astimezone().strftime("%m-%d %H:%M") if record.offered_at else ""
+        offered = record.offered_at.astimezone(LISBON).strftime("%m-%d %H:%M") if record.offered_at else ""
         records.add_row(
             offered,
             record.client,
@@ -77,6 +77,7 @@ def command(
             on_change=lambda state: live.update(_view(state)),
         )
         summary = asyncio.run(demo.run())
+    console.print()
     console.print(f"Database: {summary['database']}")
     console.print(f"Emails (Maildir): {summary['maildir']}")
     console.print("Try: recado --db " + summary["database"] + " records list --client oficina-lopes")

@@ -11,10 +11,10 @@ import typer
 from sqlalchemy import select, update
 
 from hub.commands.context import InputError, get, print_json
+from hub.core import directory
 from hub.core import store as t
 from hub.core.dispatch import Dispatcher, Item
 from hub.core.models import CallRecord, Delivered, Disposition, Failed, Language
-from hub.core.secrets import SecretBox
 from hub.sinks import DestinationError, RetriableError
 
 app = typer.Typer(help="Preview and test a client's destinations.", no_args_is_help=True)
@@ -62,7 +62,7 @@ def test_record(client: Any, base: CallRecord | None) -> CallRecord:
 
 def _dispatcher(ctx: typer.Context) -> Dispatcher:
     context = get(ctx)
-    box = SecretBox.from_environment(context.store.key_file())
+    box = context.store.secret_box()
     return Dispatcher(context.store, context.plugins.registry, box)
 
 
@@ -149,14 +149,19 @@ def resume(
     client: str = typer.Argument(..., help="Client id."),
     destination: str = typer.Argument(..., help="Destination id."),
 ) -> None:
-    """Resume a paused destination (and enable it); dead letters need `recado deliveries replay`."""
+    """Resume a paused (or disabled by its platform) destination; dead letters need `deliveries replay`.
+
+    The destination is enabled again unless the client's file disables it.
+    """
     context = get(ctx)
     with context.store.begin() as conn:
-        result = conn.execute(
+        configured = directory.get_client(conn, client)
+        wanted = next((d for d in configured.destinations if d.id == destination), None) if configured else None
+        if wanted is None:
+            raise InputError(f"client {client!r} has no destination {destination!r}")
+        conn.execute(
             update(t.destinations)
             .where(t.destinations.c.client == client, t.destinations.c.id == destination)
-            .values(paused_until=None, paused_reason=None, enabled=True)
+            .values(paused_until=None, paused_reason=None, enabled=wanted.enabled)
         )
-    if not result.rowcount:
-        raise InputError(f"client {client!r} has no destination {destination!r}")
-    print_json({"client": client, "destination": destination, "resumed": True})
+    print_json({"client": client, "destination": destination, "resumed": True, "enabled": wanted.enabled})

@@ -11,7 +11,6 @@ from sqlalchemy import select, text
 from hub.commands.context import console, get, print_json
 from hub.core import notices
 from hub.core import store as t
-from hub.core.secrets import SecretBox
 
 
 def alerts(
@@ -51,7 +50,7 @@ def check(
         {"name": info.name, "ok": not info.errors, "error": "; ".join(info.errors) or None}
         for info in context.plugins.list()
     ]
-    box = SecretBox.from_environment(context.store.key_file())
+    box = context.store.secret_box()
     registry = context.plugins.registry
 
     async def check_all() -> list[dict[str, object]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -78,9 +79,12 @@ def purchase(
     document: Document,
     at: datetime,
     tariff: TariffConfig,
+    notify: Callable[..., None] | None = None,
 ) -> dict[str, Any]:
     """Record a purchase: the document, its ledger entry, the contract end, a resumption.
 
+    After the commit, `notify` (``notify(hook, **kwargs)``) gets ``purchase_made`` and,
+    when the purchase lifted an interruption, ``service_interrupted`` with ``interrupted=False``.
     Raises `ledger.InsufficientBalance` for an option paid from a balance that cannot cover it.
     """
     resumed = False
@@ -123,6 +127,10 @@ def purchase(
     log.info("client %s bought %s (%s cents net)", client_id, document.item, document.net_cents)
     if resumed:
         log.info("service of %s resumed", client_id)
+    if notify is not None:
+        notify("purchase_made", client=client_id, document=body)
+        if resumed:
+            notify("service_interrupted", client=client_id, interrupted=False, at=at)
     return body
 
 

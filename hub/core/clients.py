@@ -14,6 +14,7 @@ from typing import Any, Literal
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from hub.core.hours import HoursConfig, merge
 from hub.core.models import Disposition, Language
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -194,6 +195,15 @@ class Client(_Strict):
     def _id_is_slug(cls, value: str) -> str:
         if not SLUG.match(value):
             raise ValueError(f"{value!r} is not a valid client id (lowercase letters, digits, - and _)")
+        return value
+
+    @field_validator("hours")
+    @classmethod
+    def _hours_are_valid(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None:
+            # Checked now, against the hub's defaults, so that a bad window fails here
+            # rather than at the client's first call.
+            merge(HoursConfig(), value)
         return value
 
     @field_validator("nif")

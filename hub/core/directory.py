@@ -153,7 +153,7 @@ def apply_file(
         parsed = ClientsFile.model_validate(doc.data)
     except ValidationError as exc:
         raise validation_error(doc, exc) from None
-    box = box or SecretBox.from_environment(store.key_file())
+    box = box or store.secret_box()
     mapper = Mapper(registry.filters)
     base_dir = Path(path).resolve().parent if text is None else Path.cwd()
 

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
-from hub.core import calls, clock, ledger, notices, records
+from hub.core import blocklist, calls, clock, ledger, notices, records
 from hub.core import store as t
 from hub.core.accounts import month_counter, next_call_price
 from hub.core.clients import Client, normalize_e164
@@ -287,6 +287,7 @@ class Engine:
             rules.hours,
             available_cents=account.available_cents,
             price_cents=price,
+            blocked=blocklist.is_blocked(conn, client_id, caller),
         )
         hold = 0
         if decision.action is RouteAction.ANSWER:
@@ -414,7 +415,12 @@ class Engine:
         client = rules.client
         record_id = record_id_for(data["source"], data["call_id"])
         ledger.change_hold(conn, client.id, -hold)
-        price = int(data.get("price_cents") or 0) if disposition is Disposition.ANSWERED else 0
+        if disposition is Disposition.ANSWERED and (data.get("wrapup") or {}).get("mark"):
+            disposition = Disposition.SPAM
+        charged = disposition is Disposition.ANSWERED or (
+            disposition is Disposition.SPAM and self.settings.engine.spam_policy == "charged"
+        )
+        price = int(data.get("price_cents") or 0) if charged else 0
         if price:
             ledger.post(
                 conn,

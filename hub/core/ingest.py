@@ -57,6 +57,10 @@ def parse_line(number: int, text: str | bytes) -> CallEvent | WrapUp | None:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise LineError(f"line {number}: not JSON ({exc.msg} at column {exc.colno})") from None
+    except RecursionError:
+        raise LineError(f"line {number}: not usable JSON (nested too deeply)") from None
+    except ValueError as exc:  # e.g. an integer of thousands of digits
+        raise LineError(f"line {number}: not usable JSON ({exc})") from None
     if not isinstance(data, dict):
         raise LineError(f"line {number}: expected a JSON object, got {type(data).__name__}")
     kind = data.pop("type", None)

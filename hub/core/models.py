@@ -35,6 +35,10 @@ class Disposition(StrEnum):
     MISSED = "missed"
     AFTER_HOURS = "after_hours"
     REFUSED_NO_BALANCE = "refused_no_balance"
+    #: Answered, then marked by the agent as spam or a wrong number.
+    SPAM = "spam"
+    #: The client blocked the caller's number: refused, free.
+    BLOCKED = "blocked"
 
 
 class Language(StrEnum):
@@ -71,6 +75,8 @@ class WrapUp(BaseModel):
     language: Language | None = None
     notes: str | None = None
     at: AwareDatetime | None = None
+    #: The agent's verdict when the call was not a real one for the client.
+    mark: Literal["spam", "wrong_number"] | None = None
 
 
 class RouteAction(StrEnum):
@@ -128,6 +134,7 @@ class CallRecord(BaseModel):
     price_cents: int = 0
     balance_after_cents: int = 0
     incomplete: bool = False
+    mark: Literal["spam", "wrong_number"] | None = None
 
 
 def record_id_for(source: str, call_id: str) -> str:

@@ -17,12 +17,12 @@ TEXTS: dict[str, dict[str, str]] = {
     "service_interrupted": {
         "pt": (
             "O saldo de {name} já não cobre a próxima chamada: o atendimento está suspenso "
-            "e quem liga ouve a mensagem de indisponibilidade. Carregue o saldo (20, 30 ou 50 €) "
+            "e quem liga ouve a mensagem de indisponibilidade. Carregue o saldo "
             "para retomar o serviço de imediato."
         ),
         "en": (
             "The balance of {name} no longer covers the next call: answering is suspended and "
-            "callers hear the unavailable message. Top up (20, 30 or 50 EUR) to resume at once."
+            "callers hear the unavailable message. Top up to resume at once."
         ),
     },
     "destination_paused": {

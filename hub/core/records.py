@@ -43,8 +43,9 @@ def build(
     wrap = data.get("wrapup") or {}
     answered_at = _dt(data.get("answered_at"))
     ended_at = _dt(data.get("ended_at"))
+    talked = disposition in (Disposition.ANSWERED, Disposition.SPAM)
     talk = 0
-    if disposition is Disposition.ANSWERED and answered_at and ended_at:
+    if talked and answered_at and ended_at:
         talk = max(0, int((ended_at - answered_at).total_seconds()))
     answers = dict(wrap.get("answers") or {})
     return CallRecord(
@@ -59,7 +60,7 @@ def build(
         agent=wrap.get("agent") or data.get("agent"),
         language=Language(wrap.get("language") or data.get("language") or "pt"),
         offered_at=_dt(data.get("offered_at")),
-        answered_at=answered_at if disposition is Disposition.ANSWERED else None,
+        answered_at=answered_at if talked else None,
         ended_at=ended_at,
         talk_seconds=talk,
         script_version=client.script.version,
@@ -69,6 +70,7 @@ def build(
         price_cents=price,
         balance_after_cents=balance_after,
         incomplete=incomplete,
+        mark=wrap.get("mark"),
     )
 
 

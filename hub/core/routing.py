@@ -33,9 +33,23 @@ def route(
     *,
     available_cents: int,
     price_cents: int,
+    blocked: bool = False,
 ) -> RouteDecision:
-    """What to do with a call offered at `at` to `client`, whose next call costs `price_cents`."""
+    """What to do with a call offered at `at` to `client`, whose next call costs `price_cents`.
+
+    A caller the client blocked is refused before anything else, free.
+    """
     language = caller_language(caller, client)
+    if blocked:
+        return RouteDecision(
+            call_id=call_id,
+            client=client.id,
+            action=RouteAction.REFUSE,
+            disposition=Disposition.BLOCKED,
+            language=language,
+            message=f"{client.id}/unavailable_{language.value}",
+            reason="the client blocked this number",
+        )
     if not hours.is_open(at):
         with_message = client.recorded_message != "none"
         if client.recorded_message == "pt":

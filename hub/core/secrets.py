@@ -95,15 +95,20 @@ class SecretBox:
         return Fernet.generate_key().decode()
 
     @classmethod
-    def from_environment(cls, key_file: Path) -> SecretBox:
+    def from_environment(cls, key_file: Path, *, create: bool = True) -> SecretBox:
         """Keys from `RECADO_SECRET_KEY` (comma-separated, newest first) or from `key_file`.
 
-        When neither exists, a key is generated into `key_file` (mode 0600), so
-        the embedded default works without setup.
+        When neither exists and `create` is true, a key is generated into `key_file`
+        (mode 0600), so the embedded default works without setup.
         """
         env = os.environ.get("RECADO_SECRET_KEY", "").strip()
         if env:
             return cls([part.strip() for part in env.split(",") if part.strip()])
+        if not key_file.exists() and not create:
+            raise SecretError(
+                f"no secret key: set RECADO_SECRET_KEY (or RECADO_SECRET_KEY_FILE; {key_file} does not exist). "
+                "Every process sharing a database must use the same key."
+            )
         if not key_file.exists():
             key_file.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -7,11 +7,12 @@ Alembic migrations in `hub/migrations`; `metadata` here is the current schema.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -33,6 +34,9 @@ from sqlalchemy import (
     make_url,
 )
 from sqlalchemy.engine import Connection
+
+if TYPE_CHECKING:
+    from hub.core.secrets import SecretBox
 
 metadata = MetaData()
 TS = DateTime(timezone=True)
@@ -233,6 +237,15 @@ web_login_links = Table(
     Column("used_at", TS, nullable=True),
 )
 
+blocked_numbers = Table(
+    "blocked_numbers",
+    metadata,
+    Column("client", String(64), ForeignKey("clients.id"), primary_key=True),
+    Column("number", String(32), primary_key=True),
+    Column("note", Text, nullable=True),
+    Column("created_at", TS, nullable=False),
+)
+
 
 DEFAULT_URL = "sqlite:///recado.db"
 
@@ -288,11 +301,27 @@ class Store:
         return self.dialect == "sqlite"
 
     def key_file(self) -> Path:
-        """Where the secret key lives when `RECADO_SECRET_KEY` is not set: beside the database."""
+        """Where the secret key lives when `RECADO_SECRET_KEY` is not set.
+
+        `RECADO_SECRET_KEY_FILE` if set, else beside an SQLite database.
+        """
+        configured = os.environ.get("RECADO_SECRET_KEY_FILE", "").strip()
+        if configured:
+            return Path(configured).expanduser().resolve()
         parsed = make_url(self.url)
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
             return Path(parsed.database).resolve().parent / "recado.key"
         return Path("recado.key").resolve()
+
+    def secret_box(self) -> SecretBox:
+        """The keys that encrypt this database's secrets.
+
+        A key is generated beside an SQLite file on first use; a shared database
+        (PostgreSQL) needs the key given, so that every process has the same one.
+        """
+        from hub.core.secrets import SecretBox
+
+        return SecretBox.from_environment(self.key_file(), create=self.is_sqlite)
 
     def migrate(self) -> None:
         """Bring the schema to the newest migration."""

@@ -76,7 +76,7 @@ class Worker:
         self.registry = registry
         self.settings = settings or Settings()
         self.worker_id = worker_id or default_worker_id()
-        self.box = box or SecretBox.from_environment(store.key_file())
+        self.box = box or store.secret_box()
         self.dispatcher = Dispatcher(store, registry, self.box)
         self._throttles: dict[tuple[str, str], Throttle] = {}
 

@@ -99,8 +99,9 @@ class Demo:
         directory.apply_file(store, registry, SAMPLE_CLIENTS, text=text)
         start = datetime(2026, 3, 1, 8, 0, tzinfo=LISBON)
         for client_id, plan in PLANS.items():
-            accounts.purchase(store, registry, client_id, document_for_plan(plan), start, settings.tariff)
-        accounts.purchase(store, registry, "atelier-norte", document_for_message("pt"), start, settings.tariff)
+            accounts.purchase(store, registry, client_id, document_for_plan(plan), start, settings.tariff, self._notify)
+        message = document_for_message("pt")
+        accounts.purchase(store, registry, "atelier-norte", message, start, settings.tariff, self._notify)
         engine = Engine(store, registry, settings, notify=self._notify)
         worker = Worker(store, registry, settings, worker_id="demo")
         with store.connect() as conn:
@@ -155,7 +156,7 @@ class Demo:
         for client_id, interrupted in self.state.interrupted.items():
             if interrupted:
                 at = datetime.combine(day, time(8, 30), tzinfo=LISBON)
-                accounts.purchase(store, registry, client_id, document_for_topup(50), at, settings.tariff)
+                accounts.purchase(store, registry, client_id, document_for_topup(50), at, settings.tariff, self._notify)
                 self.state.topups.append(f"{day.isoformat()} {client_id} +50 EUR")
         self._refresh(store)
 

@@ -13,9 +13,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Security
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-from hub.core import accounts, directory, ledger, outbox
+from hub.core import accounts, blocklist, directory, ledger, outbox
 from hub.core.config_files import ConfigError
 from hub.core.models import Disposition
 from hub.core.tariff import document_for_message, document_for_plan, document_for_topup
@@ -138,13 +138,18 @@ def _buy(request: Request, client_id: str, document: Any) -> dict[str, Any]:
     context = web(request)
     try:
         body = accounts.purchase(
-            context.store, context.plugins.registry, client_id, document, datetime.now(UTC), context.settings.tariff
+            context.store,
+            context.plugins.registry,
+            client_id,
+            document,
+            datetime.now(UTC),
+            context.settings.tariff,
+            context.plugins.call_guarded,
         )
     except ledger.UnknownAccount:
         raise ApiError(404, f"no client {client_id!r}") from None
     except ledger.InsufficientBalance as exc:
         raise ApiError(409, str(exc)) from None
-    context.plugins.call_guarded("purchase_made", client=client_id, document=body)
     return body
 
 
@@ -182,6 +187,61 @@ def account_statement(request: Request, client_id: str, who: Who) -> list[dict[s
         if directory.get_client(conn, client_id) is None:
             raise ApiError(404, f"no client {client_id!r}")
         return ledger.statement(conn, client_id)
+
+
+class BlockRequest(BaseModel):
+    """A caller to block for a client."""
+
+    number: str = Field(min_length=3, max_length=32)
+    note: str | None = Field(default=None, max_length=200)
+
+
+def _blocking_client(request: Request, client_id: str, who: Principal) -> None:
+    require_client(who, client_id)
+    with web(request).store.connect() as conn:
+        if directory.get_client(conn, client_id) is None:
+            raise ApiError(404, f"no client {client_id!r}")
+
+
+@router.get("/clients/{client_id}/blocked", summary="Numbers the client blocked")
+def blocked_list(request: Request, client_id: str, who: Who) -> list[dict[str, Any]]:
+    """Callers whose calls to this client are refused (free, recorded as `blocked`)."""
+    _blocking_client(request, client_id, who)
+    with web(request).store.connect() as conn:
+        return blocklist.listing(conn, client_id)
+
+
+@router.post("/clients/{client_id}/blocked", summary="Block a caller", status_code=201)
+def blocked_add(
+    request: Request, client_id: str, who: Who, document: Annotated[dict[str, Any] | None, Body()] = None
+) -> dict[str, Any]:
+    """Block a caller for this client (idempotent). Body: `{"number": "+351…", "note": "…"}`."""
+    # Reach first, then the body: another client's request learns nothing from a 422.
+    _blocking_client(request, client_id, who)
+    try:
+        body = BlockRequest.model_validate(document or {})
+    except ValidationError as exc:
+        raise ApiError(422, "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from None
+    try:
+        with web(request).store.begin() as conn:
+            number = blocklist.block(conn, client_id, body.number, body.note)
+    except ValueError as exc:
+        raise ApiError(422, f"number: {exc}") from None
+    return {"client": client_id, "number": number, "blocked": True}
+
+
+@router.delete("/clients/{client_id}/blocked/{number}", summary="Unblock a caller")
+def blocked_remove(request: Request, client_id: str, number: str, who: Who) -> dict[str, Any]:
+    """Let a blocked caller through again."""
+    _blocking_client(request, client_id, who)
+    try:
+        with web(request).store.begin() as conn:
+            was = blocklist.unblock(conn, client_id, number)
+    except ValueError as exc:
+        raise ApiError(422, f"number: {exc}") from None
+    if not was:
+        raise ApiError(404, f"{number} is not blocked for {client_id}")
+    return {"client": client_id, "number": number, "blocked": False}
 
 
 def _record_filter(

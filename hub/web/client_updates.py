@@ -63,7 +63,7 @@ def update_client(
     if document.get("id", client_id) != client_id:
         raise ConfigError(f"id: the document is for client {document.get('id')!r}, not {client_id!r}")
     document = {**document, "id": client_id}
-    box = SecretBox.from_environment(store.key_file())
+    box = store.secret_box()
     with store.connect() as conn:
         stored = conn.execute(select(t.clients.c.config).where(t.clients.c.id == client_id)).scalar()
         current = directory.get_client(conn, client_id)

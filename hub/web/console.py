@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, Form, Path, Request, Security
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
@@ -142,6 +142,10 @@ async def answer(request: Request, call_id: CallId, csrf: Csrf = "") -> Response
     return RedirectResponse(f"/console/calls/{call_id}", status_code=303)
 
 
+#: The buttons that close a call that was not a real one for the client.
+MARKS: dict[str, Literal["spam", "wrong_number"]] = {"spam": "spam", "wrong_number": "wrong_number"}
+
+
 @router.post("/calls/{call_id}/wrapup")
 async def wrapup(request: Request, call_id: CallId) -> Response:
     """Submit the script form: the call ends and its record is made."""
@@ -150,9 +154,10 @@ async def wrapup(request: Request, call_id: CallId) -> Response:
     check_csrf(expected, str(form.get("csrf", "")))
     answers = {key[2:]: str(value) for key, value in form.items() if key.startswith("f_")}
     notes = str(form.get("notes", ""))[:2000]
+    mark = MARKS.get(str(form.get("mark", "")))
     desk = desk_of(request)
     try:
-        await desk.finish(agent, call_id, answers, notes)
+        await desk.finish(agent, call_id, answers, notes, mark)
     except DeskError as exc:
         return RedirectResponse(f"/console/calls/{call_id}?error={exc}", status_code=303)
     return RedirectResponse("/console?flash=saved", status_code=303)

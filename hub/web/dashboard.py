@@ -139,14 +139,19 @@ def topup(
     context = web(request)
     try:
         document = document_for_topup(amount_eur, config=context.settings.tariff)
-        body = accounts.purchase(
-            context.store, context.plugins.registry, client, document, datetime.now(UTC), context.settings.tariff
+        accounts.purchase(
+            context.store,
+            context.plugins.registry,
+            client,
+            document,
+            datetime.now(UTC),
+            context.settings.tariff,
+            context.plugins.call_guarded,
         )
     except ledger.UnknownAccount:
         raise ApiError(404, f"no client {client!r}") from None
     except ValueError as exc:
         raise ApiError(422, str(exc)) from None
-    context.plugins.call_guarded("purchase_made", client=client, document=body)
     return RedirectResponse(f"/dashboard?flash=topup+{client}+{amount_eur}+EUR", status_code=303)
 
 

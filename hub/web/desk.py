@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from hub.core.clients import Client, FieldType, normalize_e164
 from hub.core.models import CallEvent, EventKind, Language, RouteAction, RouteDecision, WrapUp
@@ -161,12 +161,22 @@ class Desk:
                 self._send(other, {"type": "taken", "call_id": call_id})
         return call
 
-    async def finish(self, agent: str, call_id: str, answers: dict[str, Any], notes: str | None) -> None:
-        """The agent submits the script form: the call ends and the answers are its wrap-up."""
+    async def finish(
+        self,
+        agent: str,
+        call_id: str,
+        answers: dict[str, Any],
+        notes: str | None,
+        mark: Literal["spam", "wrong_number"] | None = None,
+    ) -> None:
+        """The agent submits the script form (or marks the call as spam or a wrong number).
+
+        The call ends and the answers are its wrap-up; a marked call needs no answers.
+        """
         call = self.call_for(agent, call_id)
         if call.state != "talking" or call.agent != agent:
             raise DeskError(f"call {call_id!r} is not being answered by {agent!r}")
-        cleaned = check_answers(call.client, answers)
+        cleaned = {} if mark else check_answers(call.client, answers)
         now = datetime.now(UTC)
         await self.hub.ingest(CallEvent(source=SOURCE, call_id=call_id, kind=EventKind.ENDED, at=now, agent=agent))
         await self.hub.wrapup(
@@ -178,6 +188,7 @@ class Desk:
                 language=call.language,
                 notes=notes or None,
                 at=now,
+                mark=mark,
             )
         )
         del self.calls[call_id]

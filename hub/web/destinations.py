@@ -22,7 +22,6 @@ from hub.core.clients import Client
 from hub.core.config_files import ConfigError
 from hub.core.mapping import Mapper, mapping_context
 from hub.core.models import CallRecord, Delivered, Delivery, Failed
-from hub.core.secrets import SecretBox
 from hub.core.tariff import month_key
 from hub.web import queries
 from hub.web.client_updates import ClientUpdateRefused, restore_secrets, update_client, with_destination
@@ -187,7 +186,7 @@ async def act(
         elif action == "test":
             with context.store.connect() as conn:
                 stored = conn.execute(select(t.clients.c.config).where(t.clients.c.id == client_id)).scalar_one()
-            box = SecretBox.from_environment(context.store.key_file())
+            box = context.store.secret_box()
             restored = restore_secrets({"destinations": [current | {"settings": new_settings}]}, dict(stored), box)[
                 "destinations"
             ][0]["settings"]

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from hub.core import accounts, directory, ledger, outbox
+from hub.core import accounts, blocklist, directory, ledger, outbox
 from hub.core import store as t
 from hub.core.clients import Client
 from hub.core.models import Disposition
@@ -64,6 +64,7 @@ def overview(request: Request, client_id: ClientId, flash: str | None = None) ->
     with context.store.connect() as conn:
         account = accounts.show(conn, client_id, datetime.now(UTC), context.settings.tariff)
         latest = queries.list_records(conn, queries.RecordFilter(client=client_id, limit=10))
+        blocked = blocklist.listing(conn, client_id)
     return render(
         request,
         "portal_overview.html",
@@ -72,8 +73,34 @@ def overview(request: Request, client_id: ClientId, flash: str | None = None) ->
         client=client,
         account=account,
         records=latest,
+        blocked=blocked,
         flash=flash,
     )
+
+
+@router.post("/{client_id}/blocked")
+def block_number(
+    request: Request,
+    client_id: ClientId,
+    number: Annotated[str, Form(max_length=32)] = "",
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    unblock: Annotated[str, Form(max_length=8)] = "",
+) -> Response:
+    """Block a caller (their calls are refused, free), or let them through again with `unblock`."""
+    _principal, expected, _client = client_in_reach(request, client_id)
+    check_csrf(expected, csrf)
+    if not number.strip():
+        raise ApiError(422, "number: a phone number is required")
+    try:
+        with web(request).store.begin() as conn:
+            if unblock:
+                blocklist.unblock(conn, client_id, number)
+            else:
+                blocklist.block(conn, client_id, number)
+    except ValueError as exc:
+        raise ApiError(422, f"number: {exc}") from None
+    flash = "unblocked" if unblock else "blocked"
+    return RedirectResponse(f"/portal/{client_id}?flash={flash}", status_code=303)
 
 
 @router.get("/{client_id}/records", response_class=HTMLResponse)

@@ -218,3 +218,18 @@ def test_a_secret_is_not_carried_over_to_a_destination_of_another_kind() -> None
     }
     document = {"destinations": [{"id": "crm", "kind": "email", "settings": {"secret": "***"}}]}
     assert restore_secrets(document, stored, box)["destinations"][0]["settings"] == {"secret": "***"}
+
+
+def test_a_client_blocks_and_unblocks_a_caller_through_the_api(http: TestClient, tokens) -> None:
+    added = http.post("/api/v1/clients/acme/blocked", json={"number": "912345678"}, headers=auth(tokens.acme))
+    assert added.status_code == 201 and added.json()["number"] == "+351912345678"
+    listed = http.get("/api/v1/clients/acme/blocked", headers=auth(tokens.acme)).json()
+    assert [row["number"] for row in listed] == ["+351912345678"]
+    removed = http.delete("/api/v1/clients/acme/blocked/+351912345678", headers=auth(tokens.acme))
+    assert removed.status_code == 200
+    assert http.get("/api/v1/clients/acme/blocked", headers=auth(tokens.acme)).json() == []
+
+
+def test_a_client_cannot_block_for_another_client(http: TestClient, tokens) -> None:
+    response = http.post("/api/v1/clients/acme/blocked", json={"number": "912345678"}, headers=auth(tokens.beta))
+    assert response.status_code in (403, 404)

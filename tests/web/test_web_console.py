@@ -145,3 +145,16 @@ def test_the_popup_shows_the_callers_history_with_this_client(http: TestClient, 
     page = http.get(f"/console/calls/{ringing_call_id(http)}").text
     history = page[page.index('id="history"') :]
     assert "Maria Simões, complaint" in history[: history.index("</ul>")]
+
+
+def test_the_agent_marks_a_call_as_spam_and_it_is_free(http: TestClient, tokens, web_context: WebContext) -> None:
+    csrf = agent_session(http, tokens.agent)
+    http.post("/console/state", data={"csrf": csrf, "state": "available"})
+    place_call(http, tokens.operator)
+    call_id = ringing_call_id(http)
+    http.post(f"/console/calls/{call_id}/answer", data={"csrf": csrf})
+    assert 'id="mark-spam"' in http.get(f"/console/calls/{call_id}").text
+    http.post(f"/console/calls/{call_id}/wrapup", data={"csrf": csrf, "mark": "wrong_number"})
+    with web_context.store.connect() as conn:
+        (record,) = list_records(conn, RecordFilter(client="acme"))
+    assert (record["disposition"], record["mark"], record["price_cents"]) == ("spam", "wrong_number", 0)

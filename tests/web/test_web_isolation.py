@@ -55,6 +55,7 @@ def test_a_client_token_reaches_nothing_of_another_client(
     acme_document = http.get("/api/v1/clients/acme", headers=operator).json()
     values = {
         "client_id": "acme",
+        "number": "+351912345678",
         "record_id": acme_record,
         "delivery_id": str(acme_delivery),
         "destination_id": "mail",
@@ -66,6 +67,7 @@ def test_a_client_token_reaches_nothing_of_another_client(
         "/api/v1/accounts/{client_id}/topup": {"amount_eur": 20},
         "/api/v1/accounts/{client_id}/buy": {"kind": "contract", "item": "6m"},
         "/api/v1/console/calls": {"client": "acme", "caller": "+351912345678"},
+        "/api/v1/clients/{client_id}/blocked": {"number": "+351912345678"},
     }
     form = {
         "client": "acme",

@@ -192,3 +192,25 @@ def test_a_login_link_of_a_revoked_token_does_not_log_in(http: TestClient, web_c
     code = create_login_link(web_context.store, token_id)
     revoke_token(web_context.store, token_id)
     assert http.post(f"/login/link/{code}", follow_redirects=False).status_code == 401
+
+
+def test_a_client_blocks_a_number_from_the_portal_and_its_calls_are_refused(
+    http: TestClient, tokens, web_context: WebContext
+) -> None:
+    csrf = login(http, tokens.acme)
+    response = http.post("/portal/acme/blocked", data={"csrf": csrf, "number": "912 345 678"})
+    assert response.status_code == 200
+    assert "+351912345678" in response.text
+    placed = http.post(
+        "/api/v1/console/calls",
+        json={"client": "acme", "caller": "+351912345678"},
+        headers={"Authorization": f"Bearer {tokens.operator}"},
+    )
+    assert placed.json()["disposition"] == "blocked"
+
+
+def test_a_client_unblocks_a_number(http: TestClient, tokens) -> None:
+    csrf = login(http, tokens.acme)
+    http.post("/portal/acme/blocked", data={"csrf": csrf, "number": "+351912345678"})
+    page = http.post("/portal/acme/blocked", data={"csrf": csrf, "number": "+351912345678", "unblock": "1"}).text
+    assert "+351912345678" not in page.split('id="blocked"')[1].split("</table>")[0]
