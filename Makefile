@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PLUGINS := $(sort $(dir $(wildcard plugins/*/pyproject.toml)))
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test lint bench clean chaos audit
+.PHONY: venv demo test lint bench clean chaos audit soak
 
 venv: $(STAMP)
 
@@ -39,6 +39,10 @@ bench: $(STAMP)
 chaos: $(STAMP)
 	$(BIN)/python chaos/run.py
 	$(BIN)/python chaos/run.py --database sqlite --calls 2000
+
+# One million simulated events through the engine, the resident memory sampled: it must stay flat.
+soak: $(STAMP)
+	$(BIN)/python chaos/soak.py --events 1000000
 
 # Known vulnerabilities in the installed dependencies (asks PyPI's advisory data).
 audit: $(STAMP)

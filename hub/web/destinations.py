@@ -20,6 +20,7 @@ from hub.core import store as t
 from hub.core.accounts import month_counter
 from hub.core.clients import Client
 from hub.core.config_files import ConfigError
+from hub.core.dispatch import client_view_of
 from hub.core.mapping import Mapper, mapping_context
 from hub.core.models import CallRecord, Delivered, Delivery, Failed
 from hub.core.tariff import month_key
@@ -57,15 +58,7 @@ def _views(context: WebContext, client: Client) -> tuple[dict[str, Any], dict[st
     with context.store.connect() as conn:
         account = ledger.lock_account(conn, client.id, for_update=False)
         month = month_counter(conn, client.id, month_key(datetime.now(UTC)))
-    client_view = {
-        "id": client.id,
-        "name": client.name,
-        "nif": client.nif,
-        "dids": client.dids,
-        "languages": [lang.value for lang in client.languages],
-        "category": client.script.category.value,
-        "script": client.script.model_dump(mode="json"),
-    }
+    client_view = client_view_of(client)
     account_view = {
         "balance_cents": account.balance_cents,
         "held_cents": account.held_cents,
