@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import email
 import socket
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -259,3 +260,66 @@ async def test_a_throttled_destination_still_gets_every_record(
 ) -> None:
     stats = await worker(with_calls, plugins, max_per_second=50).run_once()
     assert stats.delivered == 3
+
+
+class GatedMailbox(Mailbox):
+    """A mailbox that holds every message until its gate opens: a platform that is very slow."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = threading.Event()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        await asyncio.get_running_loop().run_in_executor(None, self.gate.wait, 30)
+        return await super().handle_DATA(server, session, envelope)
+
+
+async def test_a_slow_destination_does_not_hold_up_the_others(
+    store: Store, plugins: Plugins, tmp_path: Path, smtp: tuple[Mailbox, int]
+) -> None:
+    slow = GatedMailbox()
+    controller = Controller(slow, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        text = (
+            smtp_clients(smtp[1])
+            + f"""
+      - id: slow
+        kind: email
+        settings:
+          to: ["slow@acme.example"]
+          smtp: {{host: 127.0.0.1, port: {controller.port}, security: plain, timeout: 30}}
+"""
+        )
+        directory.apply_file(store, plugins.registry, tmp_path / "c.yaml", text=text)
+        buy(store, plugins, "acme")
+        engine = Engine(store, plugins.registry, Settings(database_url=store.url))
+
+        def missed_call(call_id: str, at: datetime) -> None:
+            engine.handle(
+                CallEvent(call_id=call_id, kind=EventKind.OFFERED, at=at, did="+351217000001", caller="+351912345678")
+            )
+            engine.handle(CallEvent(call_id=call_id, kind=EventKind.ENDED, at=at + timedelta(seconds=30)))
+
+        missed_call("c1", lisbon("2026-03-02 10:00"))
+        stop = asyncio.Event()
+        running = asyncio.create_task(worker(store, plugins, poll_s=0.05).run(stop))
+        async with asyncio.timeout(20):
+            while not smtp[0].messages:
+                await asyncio.sleep(0.05)
+        # a record that comes while the slow platform still holds the first one
+        missed_call("c2", lisbon("2026-03-02 10:05"))
+        async with asyncio.timeout(20):
+            while len(smtp[0].messages) < 2:
+                await asyncio.sleep(0.05)
+        assert not slow.messages
+        slow.gate.set()
+        async with asyncio.timeout(20):
+            while len(slow.messages) < 2:
+                await asyncio.sleep(0.05)
+        stop.set()
+        await running
+        assert statuses(store) == ["delivered"] * 4
+    finally:
+        slow.gate.set()
+        controller.stop()

@@ -9,7 +9,7 @@ dies loses its lease and the rows are claimed again.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -135,8 +135,20 @@ def enqueue_new(conn: Connection, client: str, items: Sequence[dict[str, Any]]) 
     )
 
 
-def claim(store: Store, worker: str, *, now: datetime, lease_s: float, limit: int) -> list[Claimed]:
-    """Lease up to `limit` due rows to `worker` (none that another worker holds)."""
+def claim(
+    store: Store,
+    worker: str,
+    *,
+    now: datetime,
+    lease_s: float,
+    limit: int,
+    busy: Collection[tuple[str, str]] = (),
+) -> list[Claimed]:
+    """Lease up to `limit` due rows to `worker` (none that another worker holds).
+
+    Rows of the `(client, destination)` pairs in `busy` are left for later: the
+    worker is still delivering to them.
+    """
     paused = exists().where(
         t.destinations.c.client == t.outbox.c.client,
         t.destinations.c.id == t.outbox.c.destination,
@@ -149,6 +161,7 @@ def claim(store: Store, worker: str, *, now: datetime, lease_s: float, limit: in
             t.outbox.c.next_attempt_at <= to_db(now),
             or_(t.outbox.c.lease_until.is_(None), t.outbox.c.lease_until < to_db(now)),
             ~paused,
+            *(~and_(t.outbox.c.client == client, t.outbox.c.destination == dest) for client, dest in busy),
         )
         .order_by(t.outbox.c.id)
         .limit(limit)

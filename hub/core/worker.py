@@ -100,31 +100,58 @@ class Worker:
             await self._deliver_rows(rows, stats)
 
     async def run(self, stop: asyncio.Event | None = None) -> WorkerStats:
-        """Deliver until `stop` is set (or the task is cancelled), polling for new rows."""
+        """Deliver until `stop` is set (or the task is cancelled), polling for new rows.
+
+        Each destination is delivered by its own task, and rows of a destination still
+        in flight are not claimed: a slow platform holds up only its own records.
+        """
         stats = WorkerStats()
         stop = stop or asyncio.Event()
-        while not stop.is_set():
-            try:
-                rows = await asyncio.to_thread(
-                    outbox.claim,
-                    self.store,
-                    self.worker_id,
-                    now=datetime.now(UTC),
-                    lease_s=self.settings.delivery.lease_s,
-                    limit=self.settings.delivery.claim_limit,
-                )
+        in_flight: dict[tuple[str, str], asyncio.Task[None]] = {}
+        try:
+            while not stop.is_set():
+                try:
+                    rows = await asyncio.to_thread(
+                        outbox.claim,
+                        self.store,
+                        self.worker_id,
+                        now=datetime.now(UTC),
+                        lease_s=self.settings.delivery.lease_s,
+                        limit=self.settings.delivery.claim_limit,
+                        busy=set(in_flight),
+                    )
+                except DBAPIError as exc:
+                    # The database restarted or cut the connection: rows this worker held come
+                    # back when their lease ends; wait a poll and carry on with a new connection.
+                    log.warning("database unavailable, retrying: %s", str(exc.orig or exc).strip().splitlines()[0])
+                    rows = []
+                for key, items in _by_destination(rows).items():
+                    in_flight[key] = asyncio.create_task(self._deliver_rows(items, stats))
                 if rows:
-                    await self._deliver_rows(rows, stats)
                     continue
-            except DBAPIError as exc:
-                # The database restarted or cut the connection: rows this worker held come
-                # back when their lease ends; wait a poll and carry on with a new connection.
-                log.warning("database unavailable, retrying: %s", str(exc.orig or exc).strip().splitlines()[0])
-            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.settings.delivery.poll_s):
-                    await stop.wait()
+                await self._wait(stop, in_flight)
+        finally:
+            if in_flight:
+                await asyncio.gather(*in_flight.values(), return_exceptions=True)
         return stats
+
+    async def _wait(self, stop: asyncio.Event, in_flight: dict[tuple[str, str], asyncio.Task[None]]) -> None:
+        """Until `stop`, a destination finishing, or the poll interval; then forget finished tasks."""
+        stopping = asyncio.create_task(stop.wait())
+        try:
+            await asyncio.wait(
+                {stopping, *in_flight.values()},
+                timeout=self.settings.delivery.poll_s,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        finally:
+            stopping.cancel()
+        for key, task in list(in_flight.items()):
+            if task.done():
+                del in_flight[key]
+                if not task.cancelled() and task.exception() is not None:
+                    # Its rows come back when their lease ends.
+                    log.warning("delivery to %s/%s stopped: %s", key[0], key[1], task.exception())
 
     async def aclose(self) -> None:
         """Close every sink this worker opened."""
@@ -133,9 +160,7 @@ class Worker:
     # -- one claim ------------------------------------------------------------------
 
     async def _deliver_rows(self, rows: Sequence[outbox.Claimed], stats: WorkerStats) -> None:
-        groups: dict[tuple[str, str], list[outbox.Claimed]] = defaultdict(list)
-        for row in rows:
-            groups[(row.client, row.destination)].append(row)
+        groups = _by_destination(rows)
         heartbeat = asyncio.create_task(self._heartbeat([row.id for row in rows]))
         try:
             # Destinations are independent: a slow platform must not hold up the others.
@@ -316,3 +341,10 @@ class Worker:
             "disabled" if error.disable else "paused",
             error.reason,
         )
+
+
+def _by_destination(rows: Sequence[outbox.Claimed]) -> dict[tuple[str, str], list[outbox.Claimed]]:
+    groups: dict[tuple[str, str], list[outbox.Claimed]] = defaultdict(list)
+    for row in rows:
+        groups[(row.client, row.destination)].append(row)
+    return groups
