@@ -1,15 +1,18 @@
 """The agent console: state buttons, incoming calls popping up (SSE), the script as a form.
 
-Mounted by the demo source's `register_routes`; a telephony plugin with a desk of
-its own mounts the same pages over its own `Desk`.
+The console speaks to a `hub.web.desk_port.DeskPort`. The demo source's
+`register_routes` mounts it over the in-process `Desk`; a telephony plugin whose
+source runs in the same process mounts it over a desk of its own (which then
+replaces the demo's). Placing demo calls needs the demo's `Desk`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Form, Path, Request, Security
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
@@ -20,7 +23,8 @@ from hub.core import directory
 from hub.core.hub import Hub
 from hub.web import queries
 from hub.web.context import api_principal, bearer, check_csrf, page_principal, require, web
-from hub.web.desk import AgentState, Desk, DeskCall, DeskError
+from hub.web.desk import Desk
+from hub.web.desk_port import AgentState, DeskCallView, DeskError, DeskPort, Mark
 from hub.web.errors import ApiError
 from hub.web.pages import render
 from hub.web.tokens import Principal, Role
@@ -31,11 +35,19 @@ CallId = Annotated[str, Path(max_length=200)]
 Csrf = Annotated[str, Form(max_length=100)]
 
 
-def desk_of(request: Request) -> Desk:
+def desk_of(request: Request) -> DeskPort:
     """The desk of this application."""
     desk = web(request).extras.get("desk")
-    if not isinstance(desk, Desk):
+    if not isinstance(desk, DeskPort):
         raise ApiError(404, "this server has no agent console")
+    return desk
+
+
+def demo_desk_of(request: Request) -> Desk:
+    """The demo's desk, the only one that places calls itself."""
+    desk = desk_of(request)
+    if not isinstance(desk, Desk):
+        raise ApiError(404, "this console takes its calls from the PBX; demo calls are off")
     return desk
 
 
@@ -45,7 +57,7 @@ def _agent(request: Request) -> tuple[Principal, str | None, str]:
     return principal, csrf, principal.agent or ""
 
 
-def _history(request: Request, call: DeskCall) -> list[dict[str, Any]]:
+def _history(request: Request, call: DeskCallView) -> list[dict[str, Any]]:
     with web(request).store.connect() as conn:
         found = queries.list_records(conn, queries.RecordFilter(client=call.client.id, text=call.caller, limit=20))
     return [record for record in found if record.get("caller") == call.caller][:5]
@@ -56,9 +68,11 @@ async def console(request: Request, flash: str | None = None) -> Response:
     """The agent's page: state, ringing calls, the call in progress."""
     principal, csrf, agent = _agent(request)
     desk = desk_of(request)
-    await desk.hang_up_unanswered()
-    state = desk.agents.get(agent, AgentState.LOGGED_OUT)
-    current = next((c for c in desk.calls.values() if c.agent == agent), None)
+    if isinstance(desk, Desk):
+        # The demo plays the callers too: those who rang too long have hung up.
+        await desk.hang_up_unanswered()
+    state = AgentState(desk.states().get(agent, AgentState.LOGGED_OUT.value))
+    current = next((c for c in desk.calls.values() if c.agent == agent and c.state != "ringing"), None)
     return render(
         request,
         "console.html",
@@ -74,11 +88,16 @@ async def console(request: Request, flash: str | None = None) -> Response:
 
 
 @router.post("/state")
-def set_state(request: Request, state: Annotated[AgentState, Form()], csrf: Csrf = "") -> Response:
+async def set_state(request: Request, state: Annotated[AgentState, Form()], csrf: Csrf = "") -> Response:
     """Available, on break or logged out."""
     _principal, expected, agent = _agent(request)
     check_csrf(expected, csrf)
-    desk_of(request).set_state(agent, state)
+    try:
+        changed = desk_of(request).set_state(agent, state)
+        if inspect.isawaitable(changed):
+            await changed
+    except DeskError as exc:
+        raise ApiError(503, str(exc)) from None
     return RedirectResponse("/console", status_code=303)
 
 
@@ -143,7 +162,7 @@ async def answer(request: Request, call_id: CallId, csrf: Csrf = "") -> Response
 
 
 #: The buttons that close a call that was not a real one for the client.
-MARKS: dict[str, Literal["spam", "wrong_number"]] = {"spam": "spam", "wrong_number": "wrong_number"}
+MARKS: dict[str, Mark] = {"spam": "spam", "wrong_number": "wrong_number"}
 
 
 @router.post("/calls/{call_id}/wrapup")
@@ -179,7 +198,7 @@ async def demo_call(
     if found is None:
         raise ApiError(404, f"no client {client!r}")
     try:
-        decision = await desk_of(request).place_call(found, caller)
+        decision = await demo_desk_of(request).place_call(found, caller)
     except DeskError as exc:
         raise ApiError(422, str(exc)) from None
     outcome = decision.disposition.value if decision.disposition else decision.action.value
@@ -203,7 +222,7 @@ async def place_call(
     """A caller dials a client's first number; the engine decides and available agents get it (operators)."""
     principal = api_principal(request, credentials)
     require(principal, Role.OPERATOR)
-    desk = desk_of(request)
+    desk = demo_desk_of(request)
     with web(request).store.connect() as conn:
         client = directory.get_client(conn, placed.client)
     if client is None:
@@ -215,11 +234,21 @@ async def place_call(
     return decision.model_dump(mode="json")
 
 
-def mount(app: FastAPI) -> None:
-    """Add the console to `app`, over a desk that feeds the application's engine."""
+def mount(app: FastAPI, desk: DeskPort | None = None) -> None:
+    """Add the console to `app`, over `desk` (default: the demo's desk feeding the application's engine).
+
+    A source's desk takes the place of the demo's, whichever is mounted first;
+    the pages themselves are added once.
+    """
     context = app.state.recado
-    desk = Desk(Hub(context.engine))
-    context.extras["desk"] = desk
-    context.extras["agent_states"] = desk.states
-    app.include_router(router)
-    app.include_router(api_router)
+    if desk is not None:
+        context.extras["desk"] = desk
+    elif not isinstance(context.extras.get("desk"), DeskPort):
+        demo: DeskPort = Desk(Hub(context.engine))
+        context.extras["desk"] = demo
+    context.extras["agent_states"] = context.extras["desk"].states
+    context.extras["demo_calls"] = isinstance(context.extras["desk"], Desk)
+    if not getattr(app.state, "console_mounted", False):
+        app.state.console_mounted = True
+        app.include_router(router)
+        app.include_router(api_router)

@@ -104,7 +104,7 @@ def dashboard(request: Request, flash: str | None = None) -> Response:
         attention=attention(context),
         clients=clients,
         topups=[cents // 100 for cents in context.settings.tariff.topups],
-        console="desk" in context.extras,
+        console=bool(context.extras.get("demo_calls")),
         flash=flash,
     )
 

@@ -4,6 +4,7 @@ A call placed at the desk is offered to the engine like any PBX call; when the
 engine says answer, it rings every available agent who serves the client. The
 first agent to answer takes it; submitting the script form ends the call and is
 the wrap-up. Each agent's open pages get the events through a queue (SSE).
+It is the demo's `hub.web.desk_port.DeskPort`.
 """
 
 from __future__ import annotations
@@ -14,26 +15,16 @@ import itertools
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any, Literal
 
 from hub.core.clients import Client, FieldType, normalize_e164
 from hub.core.models import CallEvent, EventKind, Language, RouteAction, RouteDecision, WrapUp
 from hub.sources import HubPort
+from hub.web.desk_port import AgentState, DeskError
+
+__all__ = ["SOURCE", "AgentState", "Desk", "DeskCall", "DeskError", "check_answers"]
 
 SOURCE = "console"
-
-
-class AgentState(StrEnum):
-    """What an agent is doing."""
-
-    AVAILABLE = "available"
-    ON_BREAK = "on_break"
-    LOGGED_OUT = "logged_out"
-
-
-class DeskError(ValueError):
-    """The desk cannot do what was asked (call taken, agent not available, form incomplete …)."""
 
 
 @dataclass

@@ -1,8 +1,10 @@
 """`recado run`: sources + engine, delivery workers and the web server in one process.
 
 Each part is a role; `--role` picks some of them so they can run in separate
-processes over one PostgreSQL database. The agent console of the demo source
-lives in the web role (it feeds the engine directly).
+processes over one PostgreSQL database. The agent console lives in the web
+role: the demo's feeds the engine directly; a source running in the same process
+(engine and web roles together) may mount its own over the sources in
+``extras["sources"]``.
 """
 
 from __future__ import annotations
@@ -81,6 +83,8 @@ class Runner:
         if "engine" in self.roles:
             self.sources = self.build_sources()
             hub = Hub(self.context.engine)
+            # One hub keeps each call's events in order, whoever feeds it (a source or its console).
+            self.context.extras["hub"] = hub
             for name, source in self.sources.items():
                 pending[f"source:{name}"] = source.run(hub)
         worker: Worker | None = None
@@ -88,6 +92,8 @@ class Runner:
             worker = Worker(self.context.store, self.context.plugins.registry, self.context.settings)
             pending["worker"] = worker.run(stop)
         self.context.extras["source_states"] = self.source_states
+        # A source running here may mount its own agent console (`register_routes`).
+        self.context.extras["sources"] = self.sources
         server: uvicorn.Server | None = None
         if "web" in self.roles:
             app = create_app(self.context)

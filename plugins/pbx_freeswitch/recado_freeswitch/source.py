@@ -7,6 +7,7 @@ connection (no HEARTBEAT nor any other event for ``heartbeat_timeout_s``), a
 protocol error or a drop ends the connection; the loop reconnects, resubscribes
 and resyncs, so a call in progress is neither lost nor reported twice. When
 ``control_port`` is set it also serves call control (see `recado_freeswitch.control`).
+Listeners (the agent console's desk) see every event after the hub has it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import json
 import logging
 import time
 import uuid as uuidlib
+from collections.abc import Awaitable, Callable
 from typing import Literal
 
 from pydantic import Field, SecretStr
@@ -35,7 +37,10 @@ from recado_freeswitch.dispatch import Dispatcher
 from recado_freeswitch.mapping import SOURCE, EventMapper
 from recado_freeswitch.protocol import Message, ProtocolError
 
-__all__ = ["EVENTS", "FreeSwitchConfig", "FreeSwitchSource"]
+__all__ = ["EVENTS", "EventListener", "FreeSwitchConfig", "FreeSwitchSource"]
+
+#: Called with each event of the connection, in order (see `FreeSwitchSource.listeners`).
+EventListener = Callable[[Message], Awaitable[None]]
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +106,7 @@ class FreeSwitchSource(Source):
         self.online = asyncio.Event()
         self.control_server: asyncio.Server | None = None
         self.connects = 0
+        self.listeners: list[EventListener] = []
         self._markers: dict[str, set[str]] = {}
 
     @property
@@ -241,6 +247,12 @@ class FreeSwitchSource(Source):
             return
         for event in events:
             await dispatcher.submit(event)
+        for listener in list(self.listeners):
+            try:
+                await listener(message)
+            except Exception:
+                # A listener's failure (the console) must never stop the calls' accounting.
+                log.exception("a listener failed on a %s event", message.event_name)
 
     async def _watchdog(self, conn: EslConnection) -> None:
         """Drop a connection that has gone silent.

@@ -121,14 +121,18 @@ class CallsMixin:
         chan.answer_state, chan.call_state, chan.answered_us = "answered", "ACTIVE", now_us()
         await self.fire("CHANNEL_ANSWER", channel=chan)
 
-    async def agent_answers(self, chan: Channel, agent: str) -> Channel:
-        """mod_callcenter offers the queued caller to ``agent``, who answers; they are bridged."""
-        number = agent.split("@")[0]
+    async def offer_to_agent(self, chan: Channel, agent: str) -> None:
+        """mod_callcenter offers the queued caller to ``agent`` (whose phone starts ringing)."""
         await self.fire(
             "CUSTOM",
             self._cc(chan, "agent-offering", ("CC-Agent", agent), ("CC-Agent-System", "single_box")),
             subclass="callcenter::info",
         )
+
+    async def agent_answers(self, chan: Channel, agent: str) -> Channel:
+        """mod_callcenter offers the queued caller to ``agent``, who answers; they are bridged."""
+        number = agent.split("@")[0]
+        await self.offer_to_agent(chan, agent)
         leg = Channel(destination=number, caller=chan.caller, direction="outbound")
         leg.variables.update(
             cc_agent=agent,

@@ -29,6 +29,8 @@ from recado_freeswitch.wire import frame, serialize_event_json, serialize_event_
 
 DISCONNECT_TEXT = b"Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n"
 VERSION = "FreeSWITCH Version 1.10.12-release~64bit (-release 64bit)\n"
+#: The statuses mod_callcenter accepts for `callcenter_config agent set status`.
+AGENT_STATUSES = ("Logged Out", "Available", "Available (On Demand)", "On Break")
 
 
 class Conn:
@@ -193,6 +195,8 @@ class EmulatedFreeSwitch(CallsMixin):
         self.conns: list[Conn] = []
         self.auth_count = 0
         self.queues: list[str] = []
+        #: mod_callcenter agent statuses set over the socket, by agent name.
+        self.agent_status: dict[str, str] = {}
         self.originate_answers = True
         self.members: dict[str, asyncio.Event] = {}
         self._server: asyncio.Server | None = None
@@ -297,6 +301,15 @@ class EmulatedFreeSwitch(CallsMixin):
         """Write raw captured bytes to every authenticated inbound client."""
         for conn in [c for c in self.conns if c.authed and c.session is None]:
             await conn.send(data)
+
+    async def agent_status_changes(self, agent: str, status: str) -> None:
+        """An agent's mod_callcenter status changes (over the socket, or from fs_cli)."""
+        self.agent_status[agent] = status
+        await self.fire(
+            "CUSTOM",
+            [("CC-Agent", agent), ("CC-Action", "agent-status-change"), ("CC-Agent-Status", status)],
+            subclass="callcenter::info",
+        )
 
     async def open_session(self, chan: Channel) -> None:
         """The dialplan's ``socket host:port async full``: connect out for this call."""
@@ -438,6 +451,13 @@ class EmulatedFreeSwitch(CallsMixin):
             if chan is None:
                 return "-ERR No such channel!\n"
             self._spawn(self.hangup(chan, "NORMAL_CLEARING"))
+            return "+OK\n"
+        if name == "callcenter_config" and arg.startswith("agent set status "):
+            agent, _, status = arg.removeprefix("agent set status ").partition(" ")
+            status = status.strip().strip("'")
+            if status not in AGENT_STATUSES:
+                return "-ERR Invalid Status!\n"
+            self._spawn(self.agent_status_changes(agent, status))
             return "+OK\n"
         if name == "callcenter_config" and arg == "queue list":
             lines = ["name|strategy|moh_sound|time_base_score|max_wait_time"]

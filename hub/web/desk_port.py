@@ -1,0 +1,102 @@
+"""What the agent console needs of a desk: agent states, calls offered to agents, the wrap-up.
+
+The demo source's `hub.web.desk.Desk` plays the PBX itself; a telephony plugin
+implements the same protocol over its PBX (agent states in the PBX's queue
+module, calls as the PBX offers them) and hands its desk to
+`hub.web.console.mount`. The console only speaks to this protocol.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Mapping, Sequence
+from enum import StrEnum
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from hub.core.clients import Client
+from hub.core.models import Language
+
+__all__ = ["AgentState", "DeskCallView", "DeskError", "DeskPort", "Mark"]
+
+#: The buttons that close a call that was not a real one for the client.
+Mark = Literal["spam", "wrong_number"]
+
+
+class AgentState(StrEnum):
+    """What an agent is doing."""
+
+    AVAILABLE = "available"
+    ON_BREAK = "on_break"
+    LOGGED_OUT = "logged_out"
+
+
+class DeskError(ValueError):
+    """The desk cannot do what was asked (call taken, agent not available, form incomplete …)."""
+
+
+class DeskCallView(Protocol):
+    """A call as the console shows it, from ringing to wrap-up."""
+
+    @property
+    def call_id(self) -> str:
+        """The call's id at its source."""
+
+    @property
+    def client(self) -> Client:
+        """The client whose number was called."""
+
+    @property
+    def caller(self) -> str:
+        """The caller's number."""
+
+    @property
+    def language(self) -> Language:
+        """The language to greet the caller in (the engine's decision)."""
+
+    @property
+    def agent(self) -> str | None:
+        """The agent who has the call, once someone has it."""
+
+    @property
+    def state(self) -> str:
+        """``ringing`` until an agent has it, then ``talking`` until the wrap-up."""
+
+
+@runtime_checkable
+class DeskPort(Protocol):
+    """Agents and calls behind one console, shared by every page of one process."""
+
+    @property
+    def calls(self) -> Mapping[str, DeskCallView]:
+        """The calls at the desk by id, ringing or in progress."""
+
+    def states(self) -> dict[str, str]:
+        """Every agent seen, with its state."""
+
+    def set_state(self, agent: str, state: AgentState) -> Awaitable[None] | None:
+        """Change an agent's state (a desk that asks a PBX returns an awaitable)."""
+
+    def subscribe(self, agent: str) -> asyncio.Queue[dict[str, Any]]:
+        """A queue of this agent's events (``ring``, ``taken``), for one open page."""
+
+    def unsubscribe(self, agent: str, queue: asyncio.Queue[dict[str, Any]]) -> None:
+        """The page closed."""
+
+    def ringing_for(self, agent: str) -> Sequence[DeskCallView]:
+        """Calls ringing for this agent, oldest first."""
+
+    def call_for(self, agent: str, call_id: str) -> DeskCallView:
+        """A call this agent may see: ringing for it, or its own; `DeskError` otherwise."""
+
+    async def answer(self, agent: str, call_id: str) -> DeskCallView:
+        """The agent takes a ringing call."""
+
+    async def finish(
+        self,
+        agent: str,
+        call_id: str,
+        answers: dict[str, Any],
+        notes: str | None,
+        mark: Mark | None = None,
+    ) -> None:
+        """The agent submits the script form (or marks the call): the call's wrap-up."""
