@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
 from hub.core.engine import Engine
 from hub.core.models import CallEvent, RouteDecision, WrapUp
+from hub.core.reconnect import patiently
 
 
 class Hub:
@@ -21,16 +23,16 @@ class Hub:
         self._lock = asyncio.Lock()
 
     async def ingest(self, event: CallEvent) -> None:
-        """Process one event (see `Engine.handle`)."""
+        """Process one event (see `Engine.handle`); rides out a database restart."""
         async with self._lock:
-            await asyncio.to_thread(self.engine.handle, event)
+            await asyncio.to_thread(patiently, partial(self.engine.handle, event))
 
     async def decide(self, offer: CallEvent) -> RouteDecision:
         """Decide what to do with an offered call (see `Engine.decide`)."""
         async with self._lock:
-            return await asyncio.to_thread(self.engine.decide, offer)
+            return await asyncio.to_thread(patiently, partial(self.engine.decide, offer))
 
     async def wrapup(self, wrapup: WrapUp) -> None:
         """Record the agent's answers (see `Engine.wrapup`)."""
         async with self._lock:
-            await asyncio.to_thread(self.engine.wrapup, wrapup)
+            await asyncio.to_thread(patiently, partial(self.engine.wrapup, wrapup))

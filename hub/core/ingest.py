@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from pydantic import ValidationError
@@ -17,6 +18,7 @@ from pydantic import ValidationError
 from hub.core.config_files import dotted
 from hub.core.engine import Engine, IngestError
 from hub.core.models import CallEvent, WrapUp
+from hub.core.reconnect import patiently
 
 
 class LineError(ValueError):
@@ -104,13 +106,13 @@ def ingest(engine: Engine, lines: Iterable[str | bytes], *, close_at_end: bool =
             continue
         try:
             if isinstance(item, WrapUp):
-                engine.wrapup(item)
+                patiently(partial(engine.wrapup, item))
                 report.wrapups += 1
             else:
-                engine.handle(item)
+                patiently(partial(engine.handle, item))
                 report.events += 1
         except IngestError as exc:
             report.errors.append(f"line {number}: {exc}")
     if close_at_end:
-        report.closed = engine.close_all()
+        report.closed = patiently(engine.close_all)
     return report
