@@ -273,7 +273,7 @@ class Engine:
             )
             data["decision"] = decision.model_dump(mode="json")
             self._save_call(conn, data, UNROUTED, 0, None, new=loaded is None)
-            log.warning("call %s refused: number %s belongs to no client", event.call_id, did)
+            log.info("call %s refused: number %s belongs to no client", event.call_id, did)
             return decision
         rules = self._client_rules(conn, client_id)
         client = rules.client
