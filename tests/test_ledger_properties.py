@@ -101,6 +101,28 @@ class LedgerMachine(RuleBasedStateMachine):
         if wrapped:
             self._play(WrapUp(call_id=call_id, agent="ana", answers={"name": "Rui"}))
 
+    @rule(answered=st.booleans(), gap=st.integers(min_value=1, max_value=3600))
+    def call_left_open(self, answered: bool, gap: int) -> None:
+        """A call whose end never comes (a lost hangup): its hold must expire, not stay forever."""
+        self._tick(gap)
+        self.calls += 1
+        call_id = f"c{self.calls}"
+        self._play(
+            CallEvent(
+                call_id=call_id, kind=EventKind.OFFERED, at=self.clock, did="+351217000001", caller="+351912345678"
+            )
+        )
+        if answered:
+            self._play(
+                CallEvent(call_id=call_id, kind=EventKind.ANSWERED, at=self.clock + timedelta(seconds=3), agent="ana")
+            )
+
+    @rule()
+    def a_quiet_night(self) -> None:
+        """Hours without events: calls left open expire when the clock moves past their due time."""
+        self._tick(7 * 3600)
+        self.engine.sweep(self.clock)
+
     @precondition(lambda self: self.events)
     @rule()
     def replay_everything(self) -> None:
@@ -132,6 +154,14 @@ class LedgerMachine(RuleBasedStateMachine):
         assert sum(entry["amount_cents"] for entry in entries) == snapshot["account"].balance_cents
         if entries:
             assert entries[-1]["balance_after_cents"] == snapshot["account"].balance_cents
+
+    @invariant()
+    def holds_belong_to_open_calls_only(self) -> None:
+        with self.store.connect() as conn:
+            open_holds = conn.exec_driver_sql(
+                "SELECT coalesce(sum(hold_cents), 0) FROM calls WHERE state IN ('offered', 'answered', 'ended')"
+            ).scalar_one()
+        assert self._snapshot()["account"].held_cents == int(open_holds)
 
     @invariant()
     def never_more_spent_than_credited(self) -> None:
