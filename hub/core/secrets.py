@@ -74,6 +74,9 @@ class SecretBox:
     putting the new key first and re-applying the clients.
     """
 
+    #: Why there is no key, for a box that can hold no secret (see `keyless`).
+    missing_key: str | None = None
+
     def __init__(self, keys: Sequence[str | bytes]) -> None:
         if not keys:
             raise SecretError("no secret key configured")
@@ -84,6 +87,18 @@ class SecretBox:
         # A key of its own for fingerprints, derived from the newest key.
         newest = keys[0].encode() if isinstance(keys[0], str) else keys[0]
         self._fingerprint_key = hashlib.sha256(b"recado fingerprint\x00" + base64.urlsafe_b64decode(newest)).digest()
+
+    @classmethod
+    def keyless(cls, reason: str) -> SecretBox:
+        """A box for a database without a key: fine while no secret is stored, an error when one is."""
+        box = cls.__new__(cls)
+        box.missing_key = reason
+        box._fingerprint_key = b"recado fingerprint without a key"
+        return box
+
+    def _need_key(self) -> None:
+        if self.missing_key is not None:
+            raise SecretError(self.missing_key)
 
     def fingerprint(self, payload: bytes) -> str:
         """A keyed digest of `payload` (HMAC-SHA256 under the newest key): reveals nothing of it."""
@@ -105,7 +120,8 @@ class SecretBox:
         if env:
             return cls([part.strip() for part in env.split(",") if part.strip()])
         if not key_file.exists() and not create:
-            raise SecretError(
+            # Without secrets to store no key is needed; the first secret asks for one.
+            return cls.keyless(
                 f"no secret key: set RECADO_SECRET_KEY (or RECADO_SECRET_KEY_FILE; {key_file} does not exist). "
                 "Every process sharing a database must use the same key."
             )
@@ -119,6 +135,8 @@ class SecretBox:
 
     def seal(self, settings: dict[str, Any], secret_paths: list[tuple[str | int, ...]]) -> dict[str, Any]:
         """Return `settings` with the values at `secret_paths` replaced by ciphertexts."""
+        if secret_paths:
+            self._need_key()
         sealed: dict[str, Any] = json.loads(json.dumps(settings))
         for path in secret_paths:
             parent: Any = sealed
@@ -132,6 +150,7 @@ class SecretBox:
         """Return `value` with every sealed secret decrypted."""
         if isinstance(value, dict):
             if set(value) == {SECRET_MARK}:
+                self._need_key()
                 try:
                     return json.loads(self._fernet.decrypt(value[SECRET_MARK].encode()))
                 except InvalidToken as exc:
