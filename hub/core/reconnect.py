@@ -39,7 +39,7 @@ def patiently(work: Callable[[], T], *, patience_s: float = DEFAULT_PATIENCE_S) 
     """Run `work`, retrying it with backoff while the database is unreachable (up to `patience_s`)."""
     retrying = Retrying(
         retry=retry_if_exception(is_transient),
-        wait=wait_exponential_jitter(initial=0.2, max=5.0),
+        wait=wait_exponential_jitter(multiplier=0.2, max=5.0),
         stop=stop_after_delay(patience_s),
         before_sleep=_say,
         reraise=True,
