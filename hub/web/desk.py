@@ -10,7 +10,6 @@ It is the demo's `hub.web.desk_port.DeskPort`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import time
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from typing import Any, Literal
 from hub.core.clients import Client, FieldType, normalize_e164
 from hub.core.models import CallEvent, EventKind, Language, RouteAction, RouteDecision, WrapUp
 from hub.sources import HubPort
-from hub.web.desk_port import AgentState, DeskError
+from hub.web.desk_port import AgentChannels, AgentState, DeskError
 
 __all__ = ["SOURCE", "AgentState", "Desk", "DeskCall", "DeskError", "check_answers"]
 
@@ -50,7 +49,7 @@ class Desk:
     ring_timeout_s: float = 120.0
     agents: dict[str, AgentState] = field(default_factory=dict)
     calls: dict[str, DeskCall] = field(default_factory=dict)
-    _queues: dict[str, set[asyncio.Queue[dict[str, Any]]]] = field(default_factory=dict)
+    channels: AgentChannels = field(default_factory=AgentChannels)
     _numbers: itertools.count[int] = field(default_factory=itertools.count)
 
     # -- agents ------------------------------------------------------------------
@@ -69,19 +68,15 @@ class Desk:
 
     def subscribe(self, agent: str) -> asyncio.Queue[dict[str, Any]]:
         """A queue of this agent's events, for one open page."""
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=100)
-        self._queues.setdefault(agent, set()).add(queue)
         self.agents.setdefault(agent, AgentState.LOGGED_OUT)
-        return queue
+        return self.channels.subscribe(agent)
 
     def unsubscribe(self, agent: str, queue: asyncio.Queue[dict[str, Any]]) -> None:
         """The page closed."""
-        self._queues.get(agent, set()).discard(queue)
+        self.channels.unsubscribe(agent, queue)
 
     def _send(self, agent: str, event: dict[str, Any]) -> None:
-        for queue in list(self._queues.get(agent, ())):
-            with contextlib.suppress(asyncio.QueueFull):
-                queue.put_nowait(event)
+        self.channels.send(agent, event)
 
     def ringing_for(self, agent: str) -> list[DeskCall]:
         """Calls ringing that this agent may take, oldest first."""

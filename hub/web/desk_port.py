@@ -9,6 +9,7 @@ module, calls as the PBX offers them) and hands its desk to
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Mapping, Sequence
 from enum import StrEnum
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -16,7 +17,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 from hub.core.clients import Client
 from hub.core.models import Language
 
-__all__ = ["AgentState", "DeskCallView", "DeskError", "DeskPort", "Mark"]
+__all__ = ["AgentChannels", "AgentState", "DeskCallView", "DeskError", "DeskPort", "Mark"]
 
 #: The buttons that close a call that was not a real one for the client.
 Mark = Literal["spam", "wrong_number"]
@@ -32,6 +33,33 @@ class AgentState(StrEnum):
 
 class DeskError(ValueError):
     """The desk cannot do what was asked (call taken, agent not available, form incomplete …)."""
+
+
+class AgentChannels:
+    """The open console pages of each agent, and sending them events (ring, taken …).
+
+    A page that does not keep up loses events rather than holding up the desk: the
+    page reloads its state on the next event it gets.
+    """
+
+    def __init__(self) -> None:
+        self._queues: dict[str, set[asyncio.Queue[dict[str, Any]]]] = {}
+
+    def subscribe(self, agent: str) -> asyncio.Queue[dict[str, Any]]:
+        """A queue of this agent's events, for one open page."""
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=100)
+        self._queues.setdefault(agent, set()).add(queue)
+        return queue
+
+    def unsubscribe(self, agent: str, queue: asyncio.Queue[dict[str, Any]]) -> None:
+        """The page closed."""
+        self._queues.get(agent, set()).discard(queue)
+
+    def send(self, agent: str, event: dict[str, Any]) -> None:
+        """Give `event` to every open page of `agent`."""
+        for queue in list(self._queues.get(agent, ())):
+            with contextlib.suppress(asyncio.QueueFull):
+                queue.put_nowait(event)
 
 
 class DeskCallView(Protocol):

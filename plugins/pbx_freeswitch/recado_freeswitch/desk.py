@@ -23,7 +23,6 @@ wrap-up names the agent as the source's mapping does, ``<id>@<domain>``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
 from collections.abc import Sequence
@@ -40,7 +39,7 @@ from hub.core.models import Language, WrapUp
 from hub.core.store import Store
 from hub.sources import HubPort
 from hub.web.desk import check_answers
-from hub.web.desk_port import AgentState, DeskError, Mark
+from hub.web.desk_port import AgentChannels, AgentState, DeskError, Mark
 from recado_freeswitch.connection import CommandError, ConnectionLost
 from recado_freeswitch.mapping import HeaderSource, e164
 from recado_freeswitch.source import FreeSwitchSource
@@ -104,7 +103,7 @@ class FreeSwitchDesk:
         self.domain = source.config.callcenter_domain
         self.agents: dict[str, AgentState] = {}
         self.calls: dict[str, FsDeskCall] = {}
-        self._queues: dict[str, set[asyncio.Queue[dict[str, Any]]]] = {}
+        self.channels = AgentChannels()
         source.listeners.append(self.on_event)
 
     # -- names -------------------------------------------------------------------------------
@@ -142,18 +141,14 @@ class FreeSwitchDesk:
 
     def subscribe(self, agent: str) -> asyncio.Queue[dict[str, Any]]:
         """A queue of this agent's events, for one open page."""
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=100)
-        self._queues.setdefault(agent, set()).add(queue)
-        return queue
+        return self.channels.subscribe(agent)
 
     def unsubscribe(self, agent: str, queue: asyncio.Queue[dict[str, Any]]) -> None:
         """The page closed."""
-        self._queues.get(agent, set()).discard(queue)
+        self.channels.unsubscribe(agent, queue)
 
     def _send(self, agent: str, event: dict[str, Any]) -> None:
-        for queue in list(self._queues.get(agent, ())):
-            with contextlib.suppress(asyncio.QueueFull):
-                queue.put_nowait(event)
+        self.channels.send(agent, event)
 
     def ringing_for(self, agent: str) -> Sequence[FsDeskCall]:
         """Calls mod_callcenter is offering this agent, oldest first."""
