@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
 
 from hub.core import ledger
 from hub.core import store as t
@@ -96,8 +97,7 @@ class Dispatcher:
         """The `Delivery` of `item` for `destination`, with the client's account as it is now."""
         client = destination.client
         with self.store.connect() as conn:
-            account = ledger.lock_account(conn, client.id, for_update=False)
-            month = month_counter(conn, client.id, month_key(now_for_views(conn)))
+            account = account_views(conn, client.id)
             if record is None and item.record_id is not None:
                 data = conn.execute(
                     select(t.records.c.data).where(t.records.c.record_id == item.record_id)
@@ -106,17 +106,7 @@ class Dispatcher:
         client_view = client_view_of(client)
         mapped: dict[str, Any] = {}
         if record is not None and destination.mapping:
-            context = mapping_context(
-                record,
-                client.script.field_names(),
-                client_view,
-                {
-                    "balance_cents": account.balance_cents,
-                    "held_cents": account.held_cents,
-                    "calls_this_month": month["answered"],
-                    "outbound_this_month": month["outbound"],
-                },
-            )
+            context = mapping_context(record, client.script.field_names(), client_view, account.mapping)
             mapped = self.mapper.render(destination.mapping, context)
         return Delivery(
             delivery_id=item.delivery_id,
@@ -128,11 +118,7 @@ class Dispatcher:
             record=record,
             notice=item.payload if item.kind == "notice" else None,
             mapped=mapped,
-            account={
-                "balance_cents": account.balance_cents,
-                "held_cents": account.held_cents,
-                "month": {"answered": month["answered"], "outbound": month["outbound"]},
-            },
+            account=account.delivery,
             attempt=item.attempts + 1,
             test=item.test,
         )
@@ -145,6 +131,33 @@ class Dispatcher:
             except Exception:  # closing is best effort: the process is stopping anyway
                 continue
         self.sinks.clear()
+
+
+@dataclass(frozen=True)
+class AccountViews:
+    """A client's account now: as a `Delivery` carries it, and as mappings see it (`account.*`)."""
+
+    delivery: dict[str, Any]
+    mapping: dict[str, Any]
+
+
+def account_views(conn: Connection, client_id: str) -> AccountViews:
+    """The balance and this month's counts of `client_id`, for deliveries and mappings."""
+    account = ledger.lock_account(conn, client_id, for_update=False)
+    month = month_counter(conn, client_id, month_key(now_for_views(conn)))
+    return AccountViews(
+        delivery={
+            "balance_cents": account.balance_cents,
+            "held_cents": account.held_cents,
+            "month": {"answered": month["answered"], "outbound": month["outbound"]},
+        },
+        mapping={
+            "balance_cents": account.balance_cents,
+            "held_cents": account.held_cents,
+            "calls_this_month": month["answered"],
+            "outbound_this_month": month["outbound"],
+        },
+    )
 
 
 def client_view_of(client: Client) -> dict[str, Any]:

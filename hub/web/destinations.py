@@ -15,15 +15,12 @@ from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
-from hub.core import ledger
 from hub.core import store as t
-from hub.core.accounts import month_counter
 from hub.core.clients import Client
 from hub.core.config_files import ConfigError
-from hub.core.dispatch import client_view_of
+from hub.core.dispatch import AccountViews, account_views, client_view_of
 from hub.core.mapping import Mapper, mapping_context
 from hub.core.models import CallRecord, Delivered, Delivery, Failed
-from hub.core.tariff import month_key
 from hub.web import queries
 from hub.web.client_updates import ClientUpdateRefused, restore_secrets, update_client, with_destination
 from hub.web.context import WebContext, check_csrf, web
@@ -54,18 +51,9 @@ def _destination(client: Client, destination_id: str) -> dict[str, Any]:
     raise ApiError(404, f"no destination {destination_id!r}")
 
 
-def _views(context: WebContext, client: Client) -> tuple[dict[str, Any], dict[str, Any]]:
+def _account(context: WebContext, client: Client) -> AccountViews:
     with context.store.connect() as conn:
-        account = ledger.lock_account(conn, client.id, for_update=False)
-        month = month_counter(conn, client.id, month_key(datetime.now(UTC)))
-    client_view = client_view_of(client)
-    account_view = {
-        "balance_cents": account.balance_cents,
-        "held_cents": account.held_cents,
-        "calls_this_month": month["answered"],
-        "outbound_this_month": month["outbound"],
-    }
-    return client_view, account_view
+        return account_views(conn, client.id)
 
 
 def _sample_record(context: WebContext, client: Client) -> CallRecord | None:
@@ -81,8 +69,8 @@ def preview(context: WebContext, client: Client, mapping: dict[str, Any]) -> dic
         raise ValueError("there is no record yet to preview the mapping with")
     mapper = Mapper(context.plugins.registry.filters)
     mapper.validate({str(k): str(v) for k, v in mapping.items()}, client.script.field_names())
-    client_view, account_view = _views(context, client)
-    context_values = mapping_context(record, client.script.field_names(), client_view, account_view)
+    account = _account(context, client)
+    context_values = mapping_context(record, client.script.field_names(), client_view_of(client), account.mapping)
     return mapper.render({str(k): str(v) for k, v in mapping.items()}, context_values)
 
 
@@ -95,16 +83,15 @@ async def send_test(
         raise ValueError("there is no record yet to send as a test")
     mapped = preview(context, client, mapping)
     sink = context.plugins.registry.build_sink(kind, settings)
-    client_view, account_view = _views(context, client)
     delivery = Delivery(
         delivery_id=0,
         idempotency_key=f"test:{record.record_id}:{datetime.now(UTC).isoformat()}",
         event_type="call.record.test",
-        client=client_view,
+        client=client_view_of(client),
         destination_id="test",
         record=record,
         mapped=mapped,
-        account={"balance_cents": account_view["balance_cents"], "held_cents": account_view["held_cents"]},
+        account=_account(context, client).delivery,
         test=True,
     )
     try:
