@@ -207,7 +207,22 @@ def heartbeat(store: Store, worker: str, ids: Sequence[int], *, now: datetime, l
     return int(result.rowcount or 0)
 
 
-def _log_attempt(conn: Connection, outbox_id: int, worker: str, outcome: str, detail: str | None) -> None:
+def _complete(conn: Connection, worker: str, outbox_id: int, outcome: str, detail: str | None, **values: Any) -> bool:
+    """End `worker`'s attempt at a row: count it, give up the lease, set `values`, log it.
+
+    Returns False, and leaves the row alone, if `worker` no longer held the lease.
+    """
+    result = conn.execute(
+        update(t.outbox)
+        .where(t.outbox.c.id == outbox_id, t.outbox.c.lease_owner == worker)
+        .values(
+            attempts=t.outbox.c.attempts + 1,
+            lease_owner=None,
+            lease_until=None,
+            updated_at=datetime.now(UTC),
+            **values,
+        )
+    )
     conn.execute(
         insert(t.delivery_attempts).values(
             outbox_id=outbox_id,
@@ -217,77 +232,31 @@ def _log_attempt(conn: Connection, outbox_id: int, worker: str, outcome: str, de
             detail=(detail or "")[:500] or None,
         )
     )
-
-
-def _mine(outbox_id: int, worker: str) -> Any:
-    return and_(t.outbox.c.id == outbox_id, t.outbox.c.lease_owner == worker)
+    return bool(result.rowcount)
 
 
 def mark_delivered(conn: Connection, worker: str, outbox_id: int, remote_id: str | None, detail: str) -> bool:
     """The row was delivered. Returns False if `worker` no longer held its lease."""
-    now = datetime.now(UTC)
-    result = conn.execute(
-        update(t.outbox)
-        .where(_mine(outbox_id, worker))
-        .values(
-            status=DELIVERED,
-            attempts=t.outbox.c.attempts + 1,
-            remote_id=remote_id,
-            lease_owner=None,
-            lease_until=None,
-            last_error=None,
-            updated_at=now,
-        )
+    return _complete(
+        conn,
+        worker,
+        outbox_id,
+        "delivered",
+        detail or remote_id,
+        status=DELIVERED,
+        remote_id=remote_id,
+        last_error=None,
     )
-    _log_attempt(conn, outbox_id, worker, "delivered", detail or remote_id)
-    return bool(result.rowcount)
 
 
 def mark_retry(conn: Connection, worker: str, outbox_id: int, reason: str, next_at: datetime) -> bool:
     """The row failed for now; try again at `next_at`."""
-    now = datetime.now(UTC)
-    result = conn.execute(
-        update(t.outbox)
-        .where(_mine(outbox_id, worker))
-        .values(
-            attempts=t.outbox.c.attempts + 1,
-            next_attempt_at=to_db(next_at),
-            lease_owner=None,
-            lease_until=None,
-            last_error=reason[:1000],
-            updated_at=now,
-        )
-    )
-    _log_attempt(conn, outbox_id, worker, "retry", reason)
-    return bool(result.rowcount)
+    return _complete(conn, worker, outbox_id, "retry", reason, next_attempt_at=to_db(next_at), last_error=reason[:1000])
 
 
 def mark_dead(conn: Connection, worker: str, outbox_id: int, reason: str) -> bool:
     """The row will not be delivered unless replayed."""
-    now = datetime.now(UTC)
-    result = conn.execute(
-        update(t.outbox)
-        .where(_mine(outbox_id, worker))
-        .values(
-            status=DEAD,
-            attempts=t.outbox.c.attempts + 1,
-            lease_owner=None,
-            lease_until=None,
-            last_error=reason[:1000],
-            updated_at=now,
-        )
-    )
-    _log_attempt(conn, outbox_id, worker, "dead", reason)
-    return bool(result.rowcount)
-
-
-def release(conn: Connection, worker: str, ids: Sequence[int], next_at: datetime, reason: str) -> None:
-    """Give rows back without counting an attempt (their destination was paused)."""
-    conn.execute(
-        update(t.outbox)
-        .where(t.outbox.c.id.in_(list(ids)), t.outbox.c.lease_owner == worker)
-        .values(lease_owner=None, lease_until=None, next_attempt_at=to_db(next_at), last_error=reason)
-    )
+    return _complete(conn, worker, outbox_id, "dead", reason, status=DEAD, last_error=reason[:1000])
 
 
 def delivered_since(conn: Connection, client: str, destination: str, since: datetime) -> bool:
