@@ -119,6 +119,15 @@ class Engine:
     def _load_call(self, conn: Connection, source: str, call_id: str) -> tuple[str, dict[str, Any], int] | None:
         return calls.load(conn, source, call_id, lock=not self.store.is_sqlite)
 
+    def _routed_call(
+        self, conn: Connection, source: str, call_id: str, what: str
+    ) -> tuple[str, dict[str, Any], int] | None:
+        """The state of a call that reached a client; None for one to a number of no client."""
+        loaded = self._load_call(conn, source, call_id)
+        if loaded is None:
+            raise IngestError(f"{what} for call {call_id!r}, which was never offered")
+        return None if loaded[0] == UNROUTED else loaded
+
     def _save_call(
         self, conn: Connection, data: dict[str, Any], state: str, hold: int, due_at: datetime | None, *, new: bool
     ) -> None:
@@ -152,12 +161,10 @@ class Engine:
             return
         after: list[tuple[str, dict[str, Any]]] = []
         with self.store.begin() as conn:
-            loaded = self._load_call(conn, event.source, event.call_id)
+            loaded = self._routed_call(conn, event.source, event.call_id, f"{event.kind.value} event")
             if loaded is None:
-                raise IngestError(f"{event.kind.value} event for call {event.call_id!r}, which was never offered")
-            state, data, hold = loaded
-            if state == UNROUTED:
                 return
+            state, data, hold = loaded
             if event.kind is EventKind.ANSWERED:
                 self._answered(conn, event, state, data, hold, after)
             elif event.kind is EventKind.BRIDGED:
@@ -174,12 +181,10 @@ class Engine:
         """Record the agent's answers; a call that has ended becomes final."""
         after: list[tuple[str, dict[str, Any]]] = []
         with self.store.begin() as conn:
-            loaded = self._load_call(conn, wrapup.source, wrapup.call_id)
+            loaded = self._routed_call(conn, wrapup.source, wrapup.call_id, "wrap-up")
             if loaded is None:
-                raise IngestError(f"wrap-up for call {wrapup.call_id!r}, which was never offered")
-            state, data, hold = loaded
-            if state == UNROUTED:
                 return
+            state, data, hold = loaded
             rules = self._client_rules(conn, data["client"])
             self._check_answers(wrapup, rules.client)
             data["wrapup"] = wrapup.model_dump(mode="json")
