@@ -9,7 +9,18 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-from hub.commands import accounts, clients, deliveries, destinations, ingest, operations, plugins, records, web
+from hub.commands import (
+    accounts,
+    clients,
+    deliveries,
+    destinations,
+    ingest,
+    operations,
+    plugins,
+    records,
+    schedule,
+    web,
+)
 from hub.commands import demo as demo_command
 from hub.commands.context import Context, InputError, err_console
 from hub.core.config_files import ConfigError
@@ -101,6 +112,7 @@ def build_app(loaded: Plugins | None = None) -> typer.Typer:
     app.command("alerts")(operations.alerts)
     app.command("check")(operations.check)
     app.command("migrate")(operations.migrate)
+    app.command("tick")(schedule.tick)
     web.register(app)
     if loaded is not None:
         loaded.call_guarded("register_commands", cli=app)

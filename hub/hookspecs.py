@@ -41,6 +41,16 @@ def register_sources(register: RegisterKind) -> None:
 
 
 @hookspec
+def register_payment_methods(register: RegisterKind) -> None:
+    """Register payment methods (card providers) offered at sign-up and renewal.
+
+    Call ``register(kind, factory, config_model)`` once per kind, where
+    ``factory(config)`` returns a `hub.payments.PaymentMethod` and ``config_model``
+    validates the method's settings (``[payments.<kind>]`` in recado.toml).
+    """
+
+
+@hookspec
 def register_mapping_filters(register: RegisterFilter) -> None:
     """Register extra Jinja2 filters for field mappings: ``register(name, function)``."""
 

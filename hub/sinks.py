@@ -85,6 +85,9 @@ class Sink:
     #: The most deliveries one `deliver` call takes; a sink may set it per destination.
     max_batch: int = 1
     accepts_notices: ClassVar[bool] = False
+    #: A sink that sends messages to people (SMS) rather than records to a platform:
+    #: its destinations receive only records of channel "sms", whose text it sends.
+    sends_messages: ClassVar[bool] = False
 
     def __init__(self, config: SinkConfig) -> None:
         self.config = config

@@ -66,5 +66,7 @@ def correct(
                 raise InputError(f"--answer: {name!r} is not a field of {client.id}'s script (fields: {known})")
             answers[name] = value
         wrap = {"answers": answers, "notes": notes if notes is not None else current.notes, "agent": current.agent}
-        corrected = records.correct(conn, record_id, wrap)
+        corrected = records.correct(
+            conn, record_id, wrap, sends_messages=context.plugins.registry.sends_messages
+        )
     print_json({"record_id": record_id, "changed": corrected is not None})

@@ -21,6 +21,7 @@ from hub.core.clients import Client, DeliveryPolicy
 from hub.core.clock import now_for_views
 from hub.core.mapping import Mapper, mapping_context
 from hub.core.models import CallRecord, Delivery
+from hub.core.notices import CONTACT, CONTACT_SINK_KIND
 from hub.core.registry import Registry
 from hub.core.secrets import SecretBox
 from hub.core.store import Store
@@ -65,7 +66,11 @@ class Dispatcher:
         self.sinks: dict[tuple[str, str, str], Sink] = {}
 
     def destination(self, client_id: str, destination_id: str) -> Destination:
-        """The destination with its sink; `LookupError` if it is not configured."""
+        """The destination with its sink; `LookupError` if it is not configured.
+
+        `CONTACT` is the client's own mailbox (`contact_email`), reached through the
+        `email` sink and the operator's relay, for mail to the client rather than records.
+        """
         with self.store.connect() as conn:
             client_row = conn.execute(select(t.clients.c.config).where(t.clients.c.id == client_id)).first()
             row = conn.execute(
@@ -75,20 +80,25 @@ class Dispatcher:
             ).first()
         if client_row is None:
             raise LookupError(f"no client {client_id!r}")
-        if row is None:
+        client = Client.model_validate(client_row.config)
+        if destination_id == CONTACT:
+            if not client.contact_email:
+                raise LookupError(f"client {client_id!r} has no contact_email to write to")
+            kind, settings, mapping = CONTACT_SINK_KIND, {"to": [client.contact_email]}, {}
+        elif row is None:
             raise LookupError(f"client {client_id!r} has no destination {destination_id!r}")
-        settings = self.box.open(row.settings)
-        digest = hashlib.sha256(json.dumps([row.kind, settings], sort_keys=True, default=str).encode()).hexdigest()
+        else:
+            kind, settings, mapping = row.kind, self.box.open(row.settings), dict(row.mapping or {})
+        digest = hashlib.sha256(json.dumps([kind, settings], sort_keys=True, default=str).encode()).hexdigest()
         cache_key = (client_id, destination_id, digest)
         if cache_key not in self.sinks:
-            self.sinks[cache_key] = self.registry.build_sink(row.kind, settings)
-        client = Client.model_validate(client_row.config)
+            self.sinks[cache_key] = self.registry.build_sink(kind, settings)
         configured = next((d for d in client.destinations if d.id == destination_id), None)
         return Destination(
             client=client,
             id=destination_id,
-            kind=row.kind,
-            mapping=dict(row.mapping or {}),
+            kind=kind,
+            mapping=mapping,
             sink=self.sinks[cache_key],
             policy=configured.policy if configured else None,
         )

@@ -440,14 +440,19 @@ class Engine:
         record = records.build(data, client, disposition, price, account.balance_cents, incomplete=incomplete)
         if disposition is Disposition.ANSWERED and data.get("month"):
             self._bump_month(conn, client.id, data["month"], talk_seconds=record.talk_seconds)
-        records.store_and_queue(conn, record)
+        records.store_and_queue(conn, record, sends_messages=self.registry.sends_messages)
         self._save_call(conn, data, FINAL, 0, None, new=False)
         if price:
             self._after_debit(conn, client, record.ended_at or datetime.now(UTC), account, price, after)
         after.append(("record_finalized", {"record": record}))
 
     def _correct(self, conn: Connection, data: dict[str, Any]) -> None:
-        if records.correct(conn, record_id_for(data["source"], data["call_id"]), data["wrapup"]):
+        if records.correct(
+            conn,
+            record_id_for(data["source"], data["call_id"]),
+            data["wrapup"],
+            sends_messages=self.registry.sends_messages,
+        ):
             self._save_call(conn, data, FINAL, 0, None, new=False)
 
     # -- balance --------------------------------------------------------------

@@ -26,6 +26,9 @@ class EventKind(StrEnum):
     OUTBOUND_ANSWERED = "outbound_answered"
     OUTBOUND_FAILED = "outbound_failed"
     SMS_SENT = "sms_sent"
+    #: The SMS gateway's delivery report: the message reached the phone, or never will.
+    SMS_DELIVERED = "sms_delivered"
+    SMS_FAILED = "sms_failed"
 
 
 class Disposition(StrEnum):
@@ -135,6 +138,10 @@ class CallRecord(BaseModel):
     balance_after_cents: int = 0
     incomplete: bool = False
     mark: Literal["spam", "wrong_number"] | None = None
+    #: The text sent by SMS, or the recorded message played, for outbound contacts.
+    message: str | None = None
+    #: Who was contacted and why (campaign, contact id, name, appointment) for outbound contacts.
+    contact: dict[str, Any] | None = None
 
 
 def record_id_for(source: str, call_id: str) -> str:

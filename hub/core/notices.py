@@ -12,6 +12,12 @@ from hub.core.clients import Client
 from hub.core.outbox import enqueue
 from hub.core.registry import Registry
 
+#: The destination id of the client's own mailbox (`Client.contact_email`). It is not a
+#: valid destination id in client files, so it can never clash with one.
+CONTACT = "@contact"
+#: The sink kind that delivers mail to the client, through the operator's SMTP relay.
+CONTACT_SINK_KIND = "email"
+
 #: Texts of the notices, by type and language.
 TEXTS: dict[str, dict[str, str]] = {
     "service_interrupted": {
@@ -66,6 +72,49 @@ def send(
                 payload=payload,
             )
     return sent
+
+
+def mail_client(
+    conn: Any,
+    client: Client,
+    *,
+    kind: str,
+    key: str,
+    at: datetime,
+    subject: dict[str, str],
+    body: dict[str, str],
+    html: dict[str, str] | None = None,
+    attachments: list[dict[str, str]] | None = None,
+) -> int:
+    """Queue one email to the client's `contact_email`; 0 when the client has none.
+
+    The mail goes through the outbox like any delivery (retried, dead-lettered, replayable)
+    and carries the balance and calls this month. `key` makes it idempotent: a second call
+    with the same key queues nothing. `subject`, `body` and `html` are per language;
+    `attachments` items are ``{"filename", "content_type", "content_b64"}``.
+    """
+    if not client.contact_email:
+        return 0
+    payload: dict[str, Any] = {
+        "type": kind,
+        "at": at.astimezone(UTC).isoformat(),
+        "subject": subject,
+        "message": body,
+    }
+    if html:
+        payload["html"] = html
+    if attachments:
+        payload["attachments"] = attachments
+    queued = enqueue(
+        conn,
+        client=client.id,
+        destination=CONTACT,
+        kind="notice",
+        event_type=f"mail.{kind}",
+        key=key,
+        payload=payload,
+    )
+    return int(queued)
 
 
 def alert_once(conn: Any, *, client: str | None, kind: str, key: str, message: str) -> bool:

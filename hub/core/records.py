@@ -8,6 +8,7 @@ filter wants every record of its client); a correction is queued again as
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -85,17 +86,31 @@ def filter_matches(raw_filter: dict[str, Any] | None, record: CallRecord) -> boo
     return not (categories and record.category not in categories)
 
 
-def _wanting(conn: Connection, record: CallRecord) -> list[str]:
+#: Whether a sink kind sends messages to people (`Registry.sends_messages`).
+SendsMessages = Callable[[str], bool]
+
+
+def _wanting(conn: Connection, record: CallRecord, sends_messages: SendsMessages) -> list[str]:
     rows = conn.execute(
-        select(t.destinations.c.id, t.destinations.c.filter).where(
+        select(t.destinations.c.id, t.destinations.c.kind, t.destinations.c.filter).where(
             t.destinations.c.client == record.client, t.destinations.c.enabled.is_(True)
         )
     ).all()
-    return [row.id for row in rows if filter_matches(row.filter, record)]
+    # A messaging destination (SMS) sends the text of outbound SMS records to the person
+    # contacted; a call record has nothing for it to send.
+    is_sms = record.channel == "sms"
+    return [
+        row.id
+        for row in rows
+        if filter_matches(row.filter, record) and (is_sms or not sends_messages(row.kind))
+    ]
 
 
-def store_and_queue(conn: Connection, record: CallRecord) -> None:
-    """Write a new record and one outbox row per destination that wants it."""
+def store_and_queue(conn: Connection, record: CallRecord, *, sends_messages: SendsMessages) -> None:
+    """Write a new record and one outbox row per destination that wants it.
+
+    Destinations whose sink sends messages (`sends_messages(kind)`) get only SMS records.
+    """
     conn.execute(
         insert(t.records).values(
             record_id=record.record_id,
@@ -117,12 +132,14 @@ def store_and_queue(conn: Connection, record: CallRecord) -> None:
                 "key": record.record_id,
                 "record_id": record.record_id,
             }
-            for destination in _wanting(conn, record)
+            for destination in _wanting(conn, record, sends_messages)
         ],
     )
 
 
-def correct(conn: Connection, record_id: str, wrap: dict[str, Any]) -> CallRecord | None:
+def correct(
+    conn: Connection, record_id: str, wrap: dict[str, Any], *, sends_messages: SendsMessages
+) -> CallRecord | None:
     """Apply a (late) wrap-up to an answered record and queue the update; None if nothing changed."""
     row = conn.execute(select(t.records.c.data).where(t.records.c.record_id == record_id)).one()
     old = CallRecord.model_validate(row.data)
@@ -140,7 +157,7 @@ def correct(conn: Connection, record_id: str, wrap: dict[str, Any]) -> CallRecor
     if new == old:
         return None
     conn.execute(update(t.records).where(t.records.c.record_id == record_id).values(data=new.model_dump(mode="json")))
-    for destination in _wanting(conn, new):
+    for destination in _wanting(conn, new, sends_messages):
         enqueue(
             conn,
             client=new.client,

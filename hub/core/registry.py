@@ -69,5 +69,11 @@ class Registry:
         factory = registration.factory if registration else None
         return bool(getattr(factory, "accepts_notices", False))
 
+    def sends_messages(self, kind: str) -> bool:
+        """Whether sinks of `kind` send messages to people (SMS) instead of delivering records."""
+        registration = self.sinks.get(kind)
+        factory = registration.factory if registration else None
+        return bool(getattr(factory, "sends_messages", False))
+
 
 __all__ = ["Kind", "Registry", "UnknownKind", "ValidationError"]

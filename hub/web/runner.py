@@ -4,7 +4,7 @@ Each part is a role; `--role` picks some of them so they can run in separate
 processes over one PostgreSQL database. The agent console lives in the web
 role: the demo's feeds the engine directly; a source running in the same process
 (engine and web roles together) may mount its own over the sources in
-``extras["sources"]``.
+``extras["sources"]``. The engine role also runs the periodic jobs (`hub.core.jobs`).
 """
 
 from __future__ import annotations
@@ -15,12 +15,15 @@ import logging
 import signal
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import uvicorn
 
 from hub.core import directory
 from hub.core.hub import Hub
+from hub.core.jobs import JOBS
+from hub.core.scheduler import JobContext, run_due
 from hub.core.worker import Worker
 from hub.sources import Source
 from hub.web.app import create_app
@@ -28,6 +31,8 @@ from hub.web.context import WebContext
 
 log = logging.getLogger(__name__)
 ROLES = ("engine", "worker", "web")
+#: How often the engine role looks for periodic jobs that are due.
+SCHEDULER_PERIOD_S = 60.0
 
 
 class RunError(ValueError):
@@ -87,6 +92,7 @@ class Runner:
             self.context.extras["hub"] = hub
             for name, source in self.sources.items():
                 pending[f"source:{name}"] = source.run(hub)
+            pending["scheduler"] = self.run_scheduler(stop)
         worker: Worker | None = None
         if "worker" in self.roles:
             worker = Worker(self.context.store, self.context.plugins.registry, self.context.settings)
@@ -117,6 +123,24 @@ class Runner:
             waiter.cancel()
             if worker is not None:
                 await worker.aclose()
+
+
+    async def run_scheduler(self, stop: asyncio.Event) -> None:
+        """Run the periodic jobs that are due, every `SCHEDULER_PERIOD_S`, with the wall clock."""
+        context = self.context
+        registry = context.plugins.registry
+
+        def notify(hook: str, **kwargs: Any) -> None:
+            context.plugins.call_guarded(hook, **kwargs)
+
+        while not stop.is_set():
+            job_context = JobContext(context.store, registry, context.settings, datetime.now(UTC), notify)
+            try:
+                await asyncio.to_thread(run_due, job_context, JOBS)
+            except Exception:  # the database may be restarting: try again next period
+                log.exception("periodic jobs could not run")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), SCHEDULER_PERIOD_S)
 
 
 def run_forever(runner: Runner) -> None:

@@ -6,6 +6,7 @@ Rendering is deterministic: the same delivery always gives the same message (its
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from email.utils import format_datetime
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from hub.core.models import CallRecord, Delivery
 from recado_email.phones import format_phone
@@ -85,6 +87,15 @@ def build_message(delivery: Delivery, *, sender: str, recipients: list[str]) -> 
     message.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
     # After the parts exist: set_content() moves Content-* headers into the first part.
     message["Content-Language"] = rendered.language
+    if delivery.kind == "notice":
+        for attachment in (delivery.notice or {}).get("attachments") or []:
+            maintype, _, subtype = str(attachment["content_type"]).partition("/")
+            message.add_attachment(
+                base64.b64decode(attachment["content_b64"]),
+                maintype=maintype,
+                subtype=subtype or "octet-stream",
+                filename=str(attachment["filename"]),
+            )
     return message
 
 
@@ -153,10 +164,15 @@ def _notice_context(delivery: Delivery, lang: str) -> dict[str, Any]:
     title = t.get(f"title_{kind}", t["title_other"])
     at = notice.get("at")
     date = _parse_time(at) or _now()
+    # Mail written by the hub for the client (reminders, reports, welcome) brings its own
+    # subject and HTML body; the HTML is built by the hub's own autoescaping templates.
+    subject = localized(notice.get("subject"), lang)
+    html_body = localized(notice.get("html"), lang)
     return {
-        "subject": t["subject_notice"].format(title=title, client=_client_name(delivery)),
-        "heading": title,
+        "subject": subject or t["subject_notice"].format(title=title, client=_client_name(delivery)),
+        "heading": subject or title,
         "message": localized(notice.get("message"), lang) or title,
+        "html_body": Markup(html_body) if html_body else None,
         "at": lisbon_time(date, lang),
         "date": date,
     }
