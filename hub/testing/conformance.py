@@ -8,13 +8,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from typing import ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import pytest
 
-from hub.core.models import Delivered, Delivery, Failed, Outcome, Retry
+from hub.core.models import CallRecord, Delivered, Delivery, Failed, Outcome, Retry
 from hub.sinks import DestinationError, Health, RetriableError, Sink, SinkError
-from hub.testing.data import make_batch, make_delivery
+from hub.testing.data import default_mapped, make_batch, make_delivery
 
 
 @runtime_checkable
@@ -90,10 +90,20 @@ class SinkConformance:
     - ``peer_loggers``: names of the loggers of the fake peer itself (e.g. aiosmtpd's
       ``"mail.log"``), which see everything on the wire and are left out of the log checks;
     - ``retry_after_supported``: False when the protocol has no Retry-After (SMTP).
+
+    Override the ``mapped(record)`` method when the sink needs particular mapped fields.
     """
 
     peer_loggers: ClassVar[tuple[str, ...]] = ()
     retry_after_supported: ClassVar[bool] = True
+
+    def mapped(self, record: CallRecord) -> dict[str, Any]:
+        """What the destination's mapping computes for `record` in these tests.
+
+        The default is `default_mapped`; a sink that needs particular target fields
+        (an SMS sink's ``to`` and ``text``) overrides it.
+        """
+        return default_mapped(record)
 
     @staticmethod
     def batch_size(sink: Sink) -> int:
@@ -104,7 +114,7 @@ class SinkConformance:
     async def test_full_batch_gets_one_delivered_outcome_per_item(self, sink: Sink, peer: SinkPeer) -> None:
         """A batch of `max_batch` items is delivered whole: one `Delivered` per item, in order."""
         peer.reset()
-        batch = make_batch(self.batch_size(sink))
+        batch = make_batch(self.batch_size(sink), mapped=self.mapped)
         outcomes = await deliver_all(sink, batch)
         assert all(isinstance(o, Delivered) for o in outcomes), _kinds(outcomes)
         remote_ids = [o.remote_id for o in outcomes if isinstance(o, Delivered) and o.remote_id]
@@ -115,7 +125,7 @@ class SinkConformance:
     async def test_refused_record_fails_alone(self, sink: Sink, peer: SinkPeer) -> None:
         """A record the platform refuses gets `Failed` at its own position; the others go."""
         peer.reset()
-        batch = make_batch(max(3, min(sink.max_batch, 5)), seed=1)
+        batch = make_batch(max(3, min(sink.max_batch, 5)), seed=1, mapped=self.mapped)
         refused = batch[1].idempotency_key
         peer.refuse(refused, "Phone: invalid value")
         outcomes = await deliver_all(sink, batch)
@@ -132,7 +142,7 @@ class SinkConformance:
     ) -> None:
         """A retriable failure gives `Retry` (or `RetriableError`); retrying delivers once."""
         peer.reset()
-        batch = make_batch(3, seed=2)
+        batch = make_batch(3, seed=2, mapped=self.mapped)
         peer.unavailable(1)
         outcomes = await deliver_all(sink, batch)
         assert any(isinstance(o, Retry) for o in outcomes), _kinds(outcomes)
@@ -152,7 +162,7 @@ class SinkConformance:
             pytest.skip("this platform's protocol has no Retry-After")
         peer.reset()
         peer.unavailable(1, retry_after=42.0)
-        outcomes = await deliver_all(sink, make_batch(1, seed=3))
+        outcomes = await deliver_all(sink, make_batch(1, seed=3, mapped=self.mapped))
         assert isinstance(outcomes[0], Retry), _kinds(outcomes)
         assert outcomes[0].after_s == pytest.approx(42.0)
 
@@ -160,9 +170,9 @@ class SinkConformance:
     async def test_replayed_batch_creates_no_second_object(self, sink: Sink, peer: SinkPeer) -> None:
         """The same batch again (same idempotency keys) is `Delivered` and not duplicated."""
         peer.reset()
-        batch = make_batch(max(3, min(self.batch_size(sink), 5)), seed=4)
+        batch = make_batch(max(3, min(self.batch_size(sink), 5)), seed=4, mapped=self.mapped)
         first = await deliver_all(sink, batch)
-        second = await deliver_all(sink, make_batch(len(batch), seed=4))
+        second = await deliver_all(sink, make_batch(len(batch), seed=4, mapped=self.mapped))
         assert all(isinstance(o, Delivered) for o in first + second), (_kinds(first), _kinds(second))
         _check_effects(peer, [d.idempotency_key for d in batch])
 
@@ -199,7 +209,7 @@ class SinkConformance:
         caplog.set_level(logging.DEBUG)
         peer.reset()
         texts = [repr(sink), str(sink), repr(sink.config)]
-        batch = make_batch(max(3, min(self.batch_size(sink), 5)), seed=5)
+        batch = make_batch(max(3, min(self.batch_size(sink), 5)), seed=5, mapped=self.mapped)
         scenarios: list[Callable[[], None]] = [
             lambda: peer.refuse(batch[0].idempotency_key, "invalid data"),
             lambda: peer.unavailable(1),
