@@ -21,7 +21,16 @@ from hub.commands import (
     schedule,
     web,
 )
+from hub.commands import campaigns as campaigns_command
+from hub.commands import contracts as contracts_command
 from hub.commands import demo as demo_command
+from hub.commands import dids as dids_command
+from hub.commands import invoices as invoices_command
+from hub.commands import optouts as optouts_command
+from hub.commands import payments as payments_command
+from hub.commands import privacy as privacy_command
+from hub.commands import reports as reports_command
+from hub.commands import signups as signups_command
 from hub.commands.context import Context, InputError, err_console
 from hub.core.config_files import ConfigError
 from hub.core.engine import IngestError
@@ -105,6 +114,15 @@ def build_app(loaded: Plugins | None = None) -> typer.Typer:
     app.add_typer(records.app, name="records")
     app.add_typer(deliveries.app, name="deliveries")
     app.add_typer(destinations.app, name="destinations")
+    app.add_typer(dids_command.app, name="dids")
+    app.add_typer(invoices_command.app, name="invoices")
+    app.add_typer(payments_command.app, name="payments")
+    app.add_typer(signups_command.app, name="signups")
+    app.add_typer(contracts_command.app, name="contracts")
+    app.add_typer(reports_command.app, name="reports")
+    app.add_typer(privacy_command.app, name="privacy")
+    app.add_typer(campaigns_command.app, name="campaigns")
+    app.add_typer(optouts_command.app, name="optouts")
     app.command("ingest")(ingest.command)
     app.command("worker")(deliveries.worker_command)
     app.command("plugins")(plugins.command)

@@ -40,6 +40,7 @@ class PluginInfo:
     sinks: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     filters: list[str] = field(default_factory=list)
+    payments: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -49,7 +50,12 @@ class PluginInfo:
             "version": self.version,
             "module": self.module,
             "hooks": self.hooks,
-            "kinds": {"sinks": self.sinks, "sources": self.sources, "filters": self.filters},
+            "kinds": {
+                "sinks": self.sinks,
+                "sources": self.sources,
+                "filters": self.filters,
+                "payments": self.payments,
+            },
             "error": "; ".join(self.errors) or None,
         }
 
@@ -91,6 +97,7 @@ class Plugins:
         registry = Registry()
         self._call_each("register_sinks", registry.sinks, "sinks")
         self._call_each("register_sources", registry.sources, "sources")
+        self._call_each("register_payment_methods", registry.payments, "payments")
         for impl in self.pm.hook.register_mapping_filters.get_hookimpls():
             info = self.infos[impl.plugin_name]
 

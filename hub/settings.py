@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -18,8 +18,11 @@ from pydantic_settings import (
 
 from hub.core.clients import DEFAULT_SCHEDULE_S
 from hub.core.hours import HoursConfig
+from hub.core.quiet_hours import OutboundSettings
+from hub.core.seller import BillingSettings
 from hub.core.store import DEFAULT_URL
 from hub.core.tariff import TariffConfig
+from hub.payments import PaymentsSettings
 
 
 class EngineSettings(BaseModel):
@@ -33,6 +36,18 @@ class EngineSettings(BaseModel):
     low_balance_calls: int = Field(default=10, ge=0)
     #: Calls the agent marks as spam or a wrong number: `free` (the default) or `charged` as any call.
     spam_policy: Literal["free", "charged"] = "free"
+
+
+class LifecycleSettings(BaseModel):
+    """The contract lifecycle: low-balance warnings and renewals (see docs/contracts.md)."""
+
+    model_config = {"extra": "forbid"}
+
+    #: Warn a client when its available balance covers fewer next calls than this (0: never);
+    #: a client's own `low_balance_calls` overrides it.
+    low_balance_calls: int = Field(default=10, ge=0)
+    #: For this many days after its end, an ended contract can be renewed (`recado accounts renew`).
+    renewal_grace_days: int = Field(default=90, ge=0)
 
 
 class DeliverySettings(BaseModel):
@@ -55,6 +70,15 @@ class DeliverySettings(BaseModel):
     claim_limit: int = Field(default=500, ge=1)
 
 
+class PrivacySettings(BaseModel):
+    """Data protection: how long records are kept when a client's file does not say."""
+
+    model_config = {"extra": "forbid"}
+
+    #: Records older than this many calendar months are purged; None keeps them forever.
+    default_retention_months: int | None = Field(default=None, ge=1, le=1200)
+
+
 class Settings(BaseSettings):
     """Everything `recado` reads from its environment."""
 
@@ -73,6 +97,24 @@ class Settings(BaseSettings):
     tariff: TariffConfig = Field(default_factory=TariffConfig)
     hours: HoursConfig = Field(default_factory=HoursConfig)
     sources: list[dict[str, Any]] = Field(default_factory=list)
+    #: Payment methods by kind: `[payments.stripe]` in recado.toml, `RECADO_PAYMENTS__STRIPE__API_KEY`.
+    payments: PaymentsSettings = Field(default_factory=dict)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    outbound: OutboundSettings = Field(default_factory=OutboundSettings)
+    lifecycle: LifecycleSettings = Field(default_factory=LifecycleSettings)
+    #: The seller on invoices and the account transfers go to: `[billing]` in recado.toml.
+    billing: BillingSettings = Field(default_factory=BillingSettings)
+
+    @model_validator(mode="after")
+    def _one_low_balance_level(self) -> Settings:
+        """`engine.low_balance_calls` is the older name of `lifecycle.low_balance_calls`: both say the same."""
+        if "low_balance_calls" in self.engine.model_fields_set and (
+            "low_balance_calls" not in self.lifecycle.model_fields_set
+        ):
+            self.lifecycle.low_balance_calls = self.engine.low_balance_calls
+        else:
+            self.engine.low_balance_calls = self.lifecycle.low_balance_calls
+        return self
 
     @classmethod
     def settings_customise_sources(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
@@ -95,6 +96,16 @@ class Sink:
     async def deliver(self, batch: Sequence[Delivery]) -> list[Outcome]:
         """Deliver `batch` (at most `max_batch` items); one outcome per item, in order."""
         raise NotImplementedError
+
+    def release_at(self, kind: str, due_at: datetime | None) -> datetime | None:
+        """When an item of `kind` ("record" or "notice") due at `due_at` may go, if later than that.
+
+        None (the default): at once. A sink that sends on a schedule (an email digest)
+        answers with its next scheduled time: the worker gives the row back until then, so
+        that every item released at that time reaches `deliver` in the same batch (up to
+        `max_batch`). Only first attempts are held; retries keep their own schedule.
+        """
+        return None
 
     async def check(self) -> Health:
         """Check credentials and connectivity without delivering anything."""

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from hub.commands.context import InputError, console, get, parse_at, print_json
-from hub.core import accounts, ledger
+from hub.core import accounts, contracts, ledger
 from hub.core.clock import now_for_views
 from hub.core.tariff import (
     Document,
@@ -75,6 +75,43 @@ def buy_message(
     except ValueError as exc:
         raise InputError(f"--languages: {exc}") from None
     _buy(ctx, client, document, at)
+
+
+@app.command("renew")
+def renew(
+    ctx: typer.Context,
+    client: str = typer.Argument(..., help="Client id."),
+    plan: str = typer.Option(..., "--plan", help="Contract plan: 12m or 6m."),
+    at: str | None = typer.Option(None, "--at", help=AT_HELP),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Renew the contract: keeps the numbers and the recorded message at no cost.
+
+    Before the end it extends the contract from its end; after it (within
+    lifecycle.renewal_grace_days) the remaining balance is forfeited and the service
+    starts again from now.
+    """
+    context = get(ctx)
+    try:
+        document_for_plan(plan, config=context.settings.tariff)
+    except ValueError as exc:
+        raise InputError(f"--plan: {exc}") from None
+    moment = parse_at(at) or datetime.now(UTC)
+    report = contracts.renew(
+        context.store, context.plugins.registry, client, plan, moment, context.settings, context.notify
+    )
+    if json_output:
+        print_json(report)
+        return
+    console.print(
+        f"[bold]{client}[/bold] renewed ({plan}) until {report['contract_ends_at']}"
+        f"  balance {format_eur(report['balance_cents'], 'pt')}"
+    )
+    console.print(
+        f"numbers kept: {', '.join(report['dids'])}  recorded message kept: {report['recorded_message']} (no charge)"
+    )
+    if report["forfeited_cents"]:
+        console.print(f"forfeited at the end of the previous contract: {format_eur(report['forfeited_cents'], 'pt')}")
 
 
 @app.command("show")

@@ -20,7 +20,7 @@ def command(
     table = Table("plugin", "version", "hooks", "kinds", "error")
     for info in infos:
         kinds = [f"sink:{k}" for k in info.sinks] + [f"source:{k}" for k in info.sources]
-        kinds += [f"filter:{k}" for k in info.filters]
+        kinds += [f"filter:{k}" for k in info.filters] + [f"payment:{k}" for k in info.payments]
         table.add_row(
             info.name,
             info.version,

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
-from hub.core import ledger, notices
+from hub.core import client_mail, contract_state, ledger, notices
 from hub.core import store as t
 from hub.core.clients import Client
 from hub.core.registry import Registry
@@ -85,12 +85,13 @@ def purchase(
 
     After the commit, `notify` (``notify(hook, **kwargs)``) gets ``purchase_made`` and,
     when the purchase lifted an interruption, ``service_interrupted`` with ``interrupted=False``.
-    Raises `ledger.InsufficientBalance` for an option paid from a balance that cannot cover it.
+    Raises `ledger.InsufficientBalance` for an option paid from a balance that cannot cover it,
+    and `contract_state.ContractOver` for money paid into a contract that is over.
     """
-    resumed = False
     with store.begin() as conn:
         client = load_client(conn, client_id)
         account = ledger.lock_account(conn, client_id)
+        _check_contract_running(account, document, at)
         body = document.model_dump(mode="json") | {"client": client_id, "at": at.isoformat()}
         result = conn.execute(
             insert(t.documents).values(client=client_id, at=to_db(at), kind=document.kind.value, body=body)
@@ -113,17 +114,17 @@ def purchase(
         if document.kind is DocumentKind.MESSAGE:
             _activate_message_option(conn, client_id, document.item)
         if document.kind is DocumentKind.CONTRACT and document.months:
-            start = max(at, account.contract_ends_at or at)
+            # In Lisbon wall-clock time, so that a contract ends at the hour it started, summer or winter.
+            start = max(at, account.contract_ends_at or at).astimezone(contract_state.LISBON)
             conn.execute(
                 update(t.accounts)
                 .where(t.accounts.c.client == client_id)
-                .values(contract_ends_at=to_db(start + timedelta(days=round(document.months * 365 / 12))))
+                .values(
+                    contract_ends_at=to_db(start + timedelta(days=round(document.months * 365 / 12))),
+                    contract_state=contract_state.ACTIVE,
+                )
             )
-        after = ledger.lock_account(conn, client_id)
-        if after.interrupted and after.available_cents >= next_call_price(conn, client, at, tariff):
-            ledger.set_interrupted(conn, client_id, False)
-            notices.send(conn, registry, client, "service_resumed", at)
-            resumed = True
+        resumed = resume_if_covered(conn, registry, client, at, tariff)
     log.info("client %s bought %s (%s cents net)", client_id, document.item, document.net_cents)
     if resumed:
         log.info("service of %s resumed", client_id)
@@ -132,6 +133,36 @@ def purchase(
         if resumed:
             notify("service_interrupted", client=client_id, interrupted=False, at=at)
     return body
+
+
+def resume_if_covered(conn: Connection, registry: Registry, client: Client, at: datetime, tariff: TariffConfig) -> bool:
+    """Lift an interruption once the balance covers the next call; tell the client. Whether it did."""
+    account = ledger.lock_account(conn, client.id)
+    if not account.interrupted or account.available_cents < next_call_price(conn, client, at, tariff):
+        return False
+    ledger.set_interrupted(conn, client.id, False)
+    notices.send(conn, registry, client, "service_resumed", at)
+    client_mail.service_resumed(conn, client, at)
+    return True
+
+
+def _check_contract_running(account: ledger.Account, document: Document, at: datetime) -> None:
+    """Money paid into a contract that is over would only be forfeited: say what to do instead.
+
+    A new contract on an account whose balance was already forfeited (``ended``) starts a new
+    contract period; a contract whose end passed but whose balance is not forfeited yet goes
+    through `hub.core.contracts.renew`, which forfeits it first.
+    """
+    if not contract_state.has_ended(account, at):
+        return
+    if document.kind is DocumentKind.CONTRACT and account.contract_state == contract_state.ENDED:
+        return
+    end = account.contract_ends_at
+    when = f" on {contract_state.end_date(end)}" if end else ""
+    raise contract_state.ContractOver(
+        f"the contract of {account.client!r} ended{when}: renew it with "
+        f"`recado accounts renew {account.client} --plan 12m|6m` (its remaining balance is forfeited first)"
+    )
 
 
 def _activate_message_option(conn: Connection, client_id: str, languages: str) -> None:

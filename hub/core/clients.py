@@ -116,6 +116,9 @@ class TariffOverride(_Strict):
     """Client-specific tariff terms."""
 
     negotiated_cents: int | None = Field(default=None, ge=0)
+    #: `graduated`: each call at the price of its tier. `volume`: the month's final count sets
+    #: one price for all its calls, settled by a credit at month end (`tariff.volume_settlement`).
+    mode: Literal["graduated", "volume"] = "graduated"
 
 
 class DestinationFilter(_Strict):
@@ -189,6 +192,12 @@ class Client(_Strict):
     script: Script = Field(default_factory=lambda: Script(version=1))
     destinations: list[Destination] = Field(default_factory=list)
     contact_email: str | None = None
+    #: Warn the contact when the available balance covers fewer calls than this (0: never);
+    #: unset: the hub's `[lifecycle] low_balance_calls`.
+    low_balance_calls: int | None = Field(default=None, ge=0, le=10_000)
+    #: Records older than this many calendar months are purged (see `hub.core.retention`);
+    #: unset: the hub's `[privacy] default_retention_months`, and when that is unset too, kept forever.
+    retention_months: int | None = Field(default=None, ge=1, le=1200)
 
     @field_validator("id")
     @classmethod
@@ -204,6 +213,14 @@ class Client(_Strict):
             # Checked now, against the hub's defaults, so that a bad window fails here
             # rather than at the client's first call.
             merge(HoursConfig(), value)
+        return value
+
+    @field_validator("low_balance_calls", mode="before")
+    @classmethod
+    def _low_balance_calls_is_a_count(cls, value: Any) -> Any:
+        # `true` would otherwise pass as 1 call.
+        if isinstance(value, bool) or (value is not None and not isinstance(value, int)):
+            raise ValueError(f"expected a whole number of calls (e.g. 10; 0 never warns), got {value!r}")
         return value
 
     @field_validator("nif")

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
-from hub.core import blocklist, calls, clock, ledger, notices, records
+from hub.core import blocklist, calls, client_mail, clock, contract_state, ledger, notices, outbound_events, records
 from hub.core import store as t
 from hub.core.accounts import month_counter, next_call_price
 from hub.core.clients import Client, normalize_e164
@@ -159,6 +159,8 @@ class Engine:
             if decision.client is None:
                 raise IngestError(f"call {event.call_id!r}: {decision.reason}")
             return
+        if self._outbound(event):
+            return
         after: list[tuple[str, dict[str, Any]]] = []
         with self.store.begin() as conn:
             loaded = self._routed_call(conn, event.source, event.call_id, f"{event.kind.value} event")
@@ -284,6 +286,7 @@ class Engine:
         client = rules.client
         account = ledger.lock_account(conn, client_id)
         price = self._price_of_next(conn, client, event.at)
+        ended = contract_state.has_ended(account, event.at)
         decision = route(
             event.call_id,
             event.at,
@@ -293,12 +296,13 @@ class Engine:
             available_cents=account.available_cents,
             price_cents=price,
             blocked=blocklist.is_blocked(conn, client_id, caller),
+            contract_ended=ended,
         )
         hold = 0
         if decision.action is RouteAction.ANSWER:
             hold = price
             ledger.change_hold(conn, client_id, hold)
-        elif decision.disposition is Disposition.REFUSED_NO_BALANCE and not account.interrupted:
+        elif decision.disposition is Disposition.REFUSED_NO_BALANCE and not account.interrupted and not ended:
             self._interrupt(conn, client, event.at, after)
         data["decision"] = decision.model_dump(mode="json")
         data["language"] = decision.language.value
@@ -443,7 +447,7 @@ class Engine:
         records.store_and_queue(conn, record, sends_messages=self.registry.sends_messages)
         self._save_call(conn, data, FINAL, 0, None, new=False)
         if price:
-            self._after_debit(conn, client, record.ended_at or datetime.now(UTC), account, price, after)
+            self._after_debit(conn, client, record.ended_at or datetime.now(UTC), account, after)
         after.append(("record_finalized", {"record": record}))
 
     def _correct(self, conn: Connection, data: dict[str, Any]) -> None:
@@ -463,28 +467,14 @@ class Engine:
         client: Client,
         at: datetime,
         account: ledger.Account,
-        price: int,
         after: list[tuple[str, dict[str, Any]]],
     ) -> None:
+        # The low-balance warning (email and `balance_low`) is the `balance.low_warning` job's,
+        # which knows each client's own level; here only the interruption is decided.
         next_price = self._price_of_next(conn, client, at)
-        if account.available_cents < next_price and not account.interrupted:
+        over = contract_state.has_ended(account, at)  # an ended contract is not "interrupted": it stopped
+        if account.available_cents < next_price and not account.interrupted and not over:
             self._interrupt(conn, client, at, after)
-            return
-        threshold = self.settings.engine.low_balance_calls
-        if next_price > 0 and threshold:
-            left_after = account.available_cents // next_price
-            left_before = (account.available_cents + price) // next_price
-            if left_after < threshold <= left_before:
-                after.append(
-                    (
-                        "balance_low",
-                        {
-                            "client": client.id,
-                            "balance_cents": account.balance_cents,
-                            "calls_left": left_after,
-                        },
-                    )
-                )
 
     def _interrupt(
         self,
@@ -495,7 +485,22 @@ class Engine:
     ) -> None:
         ledger.set_interrupted(conn, client.id, True)
         notices.send(conn, self.registry, client, "service_interrupted", at)
+        client_mail.service_interrupted(conn, client, at, self.settings.tariff)
         after.append(("service_interrupted", {"client": client.id, "interrupted": True, "at": at}))
+
+    # -- outbound contacts of campaigns -----------------------------------------
+
+    def _outbound(self, event: CallEvent) -> bool:
+        """Apply an event of a campaign contact (`hub.core.outbound_events`); False for an inbound call's."""
+        if not outbound_events.concerns(self.store, event):
+            return False
+        try:
+            record = outbound_events.apply(self.store, self.registry, self.settings, event)
+        except (outbound_events.OutboundEventError, ledger.LedgerError) as exc:
+            raise IngestError(str(exc)) from None
+        if record is not None:
+            self.notify("record_finalized", record=record)
+        return True
 
     def _fire(self, after: list[tuple[str, dict[str, Any]]]) -> None:
         for hook, kwargs in after:

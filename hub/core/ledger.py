@@ -40,6 +40,8 @@ class Account:
     held_cents: int
     interrupted: bool
     contract_ends_at: datetime | None
+    #: active, pending or ended (see `hub.core.contract_state`).
+    contract_state: str = "active"
 
     @property
     def available_cents(self) -> int:
@@ -61,6 +63,7 @@ def lock_account(conn: Connection, client: str, *, for_update: bool = True) -> A
         held_cents=int(row.held_cents),
         interrupted=bool(row.interrupted),
         contract_ends_at=from_db(row.contract_ends_at),
+        contract_state=str(row.contract_state),
     )
 
 

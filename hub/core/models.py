@@ -42,6 +42,19 @@ class Disposition(StrEnum):
     SPAM = "spam"
     #: The client blocked the caller's number: refused, free.
     BLOCKED = "blocked"
+    # Outbound contacts of a campaign (direction "outbound"):
+    #: The person confirmed the appointment (priced).
+    CONFIRMED = "confirmed"
+    #: The person moved the appointment (priced).
+    RESCHEDULED = "rescheduled"
+    #: Nobody answered the call (free).
+    NO_ANSWER = "no_answer"
+    #: The recorded message was played to the person (priced).
+    MESSAGE_PLAYED = "message_played"
+    #: The SMS was accepted for sending (priced).
+    SMS_SENT = "sms_sent"
+    #: The SMS never reached the phone (free: its price is credited back).
+    SMS_FAILED = "sms_failed"
 
 
 class Language(StrEnum):

@@ -45,6 +45,16 @@ TEXTS: dict[str, dict[str, str]] = {
         "pt": "O saldo de {name} foi carregado: o atendimento foi retomado.",
         "en": "The balance of {name} was topped up: answering has resumed.",
     },
+    "campaign_no_balance": {
+        "pt": (
+            "O saldo de {name} não cobre o próximo contacto da campanha: os contactos ficam pendentes "
+            "e são feitos logo que o saldo for carregado."
+        ),
+        "en": (
+            "The balance of {name} does not cover the campaign's next contact: the contacts stay pending "
+            "and are made as soon as the balance is topped up."
+        ),
+    },
 }
 
 

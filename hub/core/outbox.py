@@ -40,6 +40,8 @@ class Claimed:
     payload: dict[str, Any] | None
     attempts: int
     created_at: datetime
+    #: When the row was due (its `next_attempt_at`); a held row was due at its release time.
+    due_at: datetime | None = None
 
 
 def enqueue(
@@ -189,6 +191,7 @@ def claim(
             payload=row.payload,
             attempts=int(row.attempts),
             created_at=from_db(row.created_at) or now,
+            due_at=from_db(row.next_attempt_at),
         )
         for row in rows
     ]
@@ -231,6 +234,19 @@ def _complete(conn: Connection, worker: str, outbox_id: int, outcome: str, detai
             outcome=outcome,
             detail=(detail or "")[:500] or None,
         )
+    )
+    return bool(result.rowcount)
+
+
+def hold(conn: Connection, worker: str, outbox_id: int, until: datetime) -> bool:
+    """Give a claimed row back untried, to be delivered at `until` (a digest's next time).
+
+    Not an attempt: nothing is counted or logged. Returns False if `worker` no longer held the lease.
+    """
+    result = conn.execute(
+        update(t.outbox)
+        .where(t.outbox.c.id == outbox_id, t.outbox.c.lease_owner == worker)
+        .values(next_attempt_at=to_db(until), lease_owner=None, lease_until=None, updated_at=datetime.now(UTC))
     )
     return bool(result.rowcount)
 

@@ -1,4 +1,4 @@
-"""What the installed plugins registered: sink kinds, source kinds and mapping filters.
+"""What the installed plugins registered: sink, source and payment method kinds, and mapping filters.
 
 The core sees plugins only through this registry, which `hub.plugins` fills.
 """
@@ -33,6 +33,8 @@ class Registry:
     sinks: dict[str, Kind] = field(default_factory=dict)
     sources: dict[str, Kind] = field(default_factory=dict)
     filters: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    #: Payment methods (card providers), by kind; see `hub.payments`.
+    payments: dict[str, Kind] = field(default_factory=dict)
 
     def sink_kind(self, kind: str) -> Kind:
         """The registration of sink `kind`, or `UnknownKind` naming the installed kinds."""
@@ -61,6 +63,21 @@ class Registry:
     def build_sink(self, kind: str, settings: Mapping[str, Any]) -> Any:
         """A new sink instance of `kind` configured with `settings`."""
         registration = self.sink_kind(kind)
+        return registration.factory(registration.config_model.model_validate(dict(settings)))
+
+    def payment_kind(self, kind: str) -> Kind:
+        """The registration of payment method `kind`, or `UnknownKind` naming the installed kinds."""
+        try:
+            return self.payments[kind]
+        except KeyError:
+            installed = ", ".join(sorted(self.payments)) or "none"
+            raise UnknownKind(
+                f"no installed plugin provides the payment method {kind!r} (installed methods: {installed})"
+            ) from None
+
+    def build_payment_method(self, kind: str, settings: Mapping[str, Any]) -> Any:
+        """A new payment method of `kind` configured with `settings` (raises `ValidationError`)."""
+        registration = self.payment_kind(kind)
         return registration.factory(registration.config_model.model_validate(dict(settings)))
 
     def accepts_notices(self, kind: str) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from hub.core.clients import Client
+from hub.core.contract_state import REFUSAL_REASON
 from hub.core.hours import BusinessHours
 from hub.core.models import Disposition, Language, RouteAction, RouteDecision
 
@@ -34,10 +35,12 @@ def route(
     available_cents: int,
     price_cents: int,
     blocked: bool = False,
+    contract_ended: bool = False,
 ) -> RouteDecision:
     """What to do with a call offered at `at` to `client`, whose next call costs `price_cents`.
 
-    A caller the client blocked is refused before anything else, free.
+    A caller the client blocked is refused before anything else, free. Once the client's
+    contract has ended the service stops: every call is refused (free), out of hours too.
     """
     language = caller_language(caller, client)
     if blocked:
@@ -49,6 +52,16 @@ def route(
             language=language,
             message=f"{client.id}/unavailable_{language.value}",
             reason="the client blocked this number",
+        )
+    if contract_ended:
+        return RouteDecision(
+            call_id=call_id,
+            client=client.id,
+            action=RouteAction.REFUSE,
+            disposition=Disposition.REFUSED_NO_BALANCE,
+            language=language,
+            message=f"{client.id}/unavailable_{language.value}",
+            reason=REFUSAL_REASON,
         )
     if not hours.is_open(at):
         with_message = client.recorded_message != "none"

@@ -31,6 +31,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    false,
     make_url,
 )
 from sqlalchemy.engine import Connection
@@ -83,6 +84,11 @@ accounts = Table(
     Column("interrupted", Boolean, nullable=False),
     Column("contract_ends_at", TS, nullable=True),
     Column("updated_at", TS, nullable=False),
+    # Contract lifecycle (migration 0004_lifecycle): active | pending (ended, waiting for the
+    # calls in progress before the balance is forfeited) | ended; see `hub.core.contract_state`.
+    Column("contract_state", String(16), nullable=False, default="active", server_default="active"),
+    # Whether the client was warned of the current low-balance dip (re-armed when it is over).
+    Column("low_balance_warned", Boolean, nullable=False, default=False, server_default=false()),
 )
 
 ledger = Table(
@@ -245,6 +251,184 @@ blocked_numbers = Table(
     Column("note", Text, nullable=True),
     Column("created_at", TS, nullable=False),
 )
+
+# -- data protection (migration 0004_privacy) ----------------------------------------
+
+privacy_log = Table(
+    "privacy_log",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("at", TS, nullable=False),
+    # purge | export | erase
+    Column("action", String(16), nullable=False),
+    # A client id, or a caller's number masked: the log itself must hold no number in clear.
+    Column("subject", String(200), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("details", JSON, nullable=False),
+)
+# Retention, export and erasure find a record's deliveries and call state by record id.
+Index("ix_outbox_record", outbox.c.record_id)
+Index("ix_calls_record", calls.c.record_id)
+
+# -- outbound campaigns (migration 0004_campaigns) -------------------------------------
+
+campaigns = Table(
+    "campaigns",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("client", String(64), ForeignKey("clients.id"), nullable=False),
+    Column("name", Text, nullable=False),
+    # agent (an agent calls and records the answer) | message (a recorded message is played)
+    Column("mode", String(16), nullable=False),
+    Column("templates", JSON, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", TS, nullable=False),
+    # active | cancelled
+    Column("status", String(16), nullable=False),
+)
+Index("ix_campaigns_client", campaigns.c.client, campaigns.c.id)
+
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("campaign", ID, ForeignKey("campaigns.id"), nullable=False),
+    Column("client", String(64), ForeignKey("clients.id"), nullable=False),
+    Column("line", Integer, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("number", String(32), nullable=False),
+    Column("appointment_at", TS, nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("channel", String(8), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("call_id", String(200), nullable=True),
+    Column("record_id", String(64), nullable=True),
+    Column("agent", String(64), nullable=True),
+    Column("outcome", String(32), nullable=True),
+    Column("price_cents", BigInteger, nullable=False),
+    # The price held while an agent has the contact, as an admitted call holds it.
+    Column("hold_cents", BigInteger, nullable=False),
+    Column("message", Text, nullable=True),
+    Column("notes", Text, nullable=True),
+    Column("started_at", TS, nullable=True),
+    Column("answered_at", TS, nullable=True),
+    Column("played_at", TS, nullable=True),
+    Column("ended_at", TS, nullable=True),
+    Column("due_at", TS, nullable=True),
+    Column("updated_at", TS, nullable=False),
+)
+Index("ix_contacts_due", contacts.c.status, contacts.c.due_at)
+Index("ix_contacts_campaign", contacts.c.campaign, contacts.c.id)
+Index("ix_contacts_number", contacts.c.number)
+
+opt_outs = Table(
+    "opt_outs",
+    metadata,
+    Column("number", String(32), primary_key=True),
+    # None: no client contacts this number again.
+    Column("client", String(64), ForeignKey("clients.id"), nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("created_at", TS, nullable=False),
+)
+
+
+# -- sign-up, invoices and payments (migration 0004_billing) ---------------------------
+
+did_pool = Table(
+    "did_pool",
+    metadata,
+    Column("did", String(32), primary_key=True),
+    # free | assigned | reserved (kept aside by the operator, never handed out)
+    Column("status", String(16), nullable=False),
+    Column("client", String(64), nullable=True),
+    Column("added_at", TS, nullable=False),
+    Column("assigned_at", TS, nullable=True),
+)
+Index("ix_did_pool_status", did_pool.c.status, did_pool.c.did)
+
+invoice_counters = Table(
+    "invoice_counters",
+    metadata,
+    Column("year", Integer, primary_key=True, autoincrement=False),
+    Column("last", Integer, nullable=False),
+)
+
+invoices = Table(
+    "invoices",
+    metadata,
+    Column("number", String(16), primary_key=True),
+    Column("year", Integer, nullable=False),
+    Column("seq", Integer, nullable=False),
+    # signup | renewal
+    Column("kind", String(16), nullable=False),
+    # The client it is for; a sign-up's client exists in `clients` only once activated.
+    Column("client", String(64), nullable=False),
+    Column("plan", String(16), nullable=False),
+    Column("issued_at", TS, nullable=False),
+    Column("buyer", JSON, nullable=False),
+    Column("seller", JSON, nullable=False),
+    Column("lines", JSON, nullable=False),
+    Column("net_cents", BigInteger, nullable=False),
+    Column("vat_cents", BigInteger, nullable=False),
+    Column("gross_cents", BigInteger, nullable=False),
+    # issued | paid | cancelled
+    Column("status", String(16), nullable=False),
+    Column("payment_reference", String(32), nullable=False, unique=True),
+    Column("public_token", String(64), nullable=False, unique=True),
+    Column("method", String(32), nullable=False),
+    Column("paid_at", TS, nullable=True),
+    Column("paid_cents", BigInteger, nullable=True),
+    Column("paid_method", String(32), nullable=True),
+    Column("paid_reference", Text, nullable=True),
+    # When the contract of a paid invoice was bought (activation or renewal done).
+    Column("fulfilled_at", TS, nullable=True),
+    UniqueConstraint("year", "seq", name="uq_invoices_year_seq"),
+)
+Index("ix_invoices_client", invoices.c.client)
+
+signups = Table(
+    "signups",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("client", String(64), nullable=False, unique=True),
+    Column("invoice", String(16), ForeignKey("invoices.number"), nullable=False),
+    # pending | waiting_for_did | active | failed | cancelled
+    Column("status", String(24), nullable=False),
+    # The client document without a DID yet (secrets sealed), applied at activation.
+    Column("config", JSON, nullable=False),
+    Column("contact_name", Text, nullable=False),
+    Column("phone", String(32), nullable=False),
+    Column("language", String(2), nullable=False),
+    Column("message_option", String(8), nullable=False),
+    Column("did", String(32), nullable=True),
+    Column("problem", Text, nullable=True),
+    Column("created_at", TS, nullable=False),
+    Column("activated_at", TS, nullable=True),
+)
+
+payments = Table(
+    "payments",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    # The bank's id of the statement entry, or a digest of the line: importing twice adds nothing.
+    Column("entry_key", String(128), nullable=False, unique=True),
+    Column("source", String(16), nullable=False),
+    Column("file", Text, nullable=True),
+    Column("booked_on", String(10), nullable=True),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("payer", Text, nullable=True),
+    Column("remittance", Text, nullable=True),
+    Column("reference", String(32), nullable=True),
+    Column("invoice", String(16), nullable=True),
+    # pending | matched | unmatched | ignored
+    Column("status", String(16), nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("imported_at", TS, nullable=False),
+)
+Index("ix_payments_status", payments.c.status)
 
 
 DEFAULT_URL = "sqlite:///recado.db"

@@ -124,6 +124,39 @@ def inbound_price(k: int, negotiated_cents: int | None, *, config: TariffConfig 
     return _tier_price(config.inbound_tiers, k)
 
 
+def graduated_total_cents(n: int, negotiated_cents: int | None, *, config: TariffConfig = DEFAULT_TARIFF) -> int:
+    """What answered calls 1..n of a month cost together at the graduated prices (0 for n = 0)."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise ValueError(f"number of calls must be an integer >= 0, got {n!r}")
+    if n == 0:
+        return 0
+    # Whole segments at a time: each tier, then the negotiated rate, covers a run of call numbers.
+    starts = [first for first, _ in config.inbound_tiers] + [config.negotiated_from]
+    rate = inbound_price(config.negotiated_from, negotiated_cents, config=config)
+    prices = [cents for _, cents in config.inbound_tiers] + [rate]
+    total = 0
+    for index, (first, cents) in enumerate(zip(starts, prices, strict=True)):
+        last = n if index == len(starts) - 1 else min(n, starts[index + 1] - 1)
+        if last >= first:
+            total += (last - first + 1) * cents
+    return total
+
+
+def volume_settlement_cents(n: int, negotiated_cents: int | None, config: TariffConfig = DEFAULT_TARIFF) -> int:
+    """The month-end credit of a client on the `volume` tariff mode with n answered calls.
+
+    In that mode the month's final count n sets one price for all its calls: the price of
+    call number n (the negotiated rate from `negotiated_from` on). The calls were debited
+    at the graduated prices, so the difference is credited. It is never negative: when the
+    graduated prices add up to less (a negotiated rate dearer than the tiers), nothing more
+    is taken, because each call was admitted and debited at a price known at the time.
+    """
+    graduated = graduated_total_cents(n, negotiated_cents, config=config)
+    if n == 0:
+        return 0
+    return max(0, graduated - n * inbound_price(n, negotiated_cents, config=config))
+
+
 def needs_negotiated_alert(k: int, negotiated_cents: int | None, *, config: TariffConfig = DEFAULT_TARIFF) -> bool:
     """Whether the k-th call is priced at the default rate because no rate was negotiated."""
     _check_call_number(k)

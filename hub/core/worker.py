@@ -13,7 +13,7 @@ import logging
 import os
 import socket
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -71,8 +71,11 @@ class Worker:
         *,
         worker_id: str | None = None,
         box: SecretBox | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.store = store
+        #: "Now" for claiming, holding and scheduling retries (the wall clock unless given).
+        self.clock = clock or _wall_clock
         self.registry = registry
         self.settings = settings or Settings()
         self.worker_id = worker_id or default_worker_id()
@@ -85,7 +88,7 @@ class Worker:
     async def run_once(self) -> WorkerStats:
         """Deliver everything due now (retries scheduled later stay for later); then return."""
         stats = WorkerStats()
-        started = datetime.now(UTC)
+        started = self.clock()
         while True:
             rows = await asyncio.to_thread(
                 outbox.claim,
@@ -115,7 +118,7 @@ class Worker:
                         outbox.claim,
                         self.store,
                         self.worker_id,
-                        now=datetime.now(UTC),
+                        now=self.clock(),
                         lease_s=self.settings.delivery.lease_s,
                         limit=self.settings.delivery.claim_limit,
                         busy=set(in_flight),
@@ -180,7 +183,7 @@ class Worker:
                     self.store,
                     self.worker_id,
                     ids,
-                    now=datetime.now(UTC),
+                    now=self.clock(),
                     lease_s=self.settings.delivery.lease_s,
                 )
             except DBAPIError as exc:  # a missed beat only shortens the lease; keep beating
@@ -194,6 +197,7 @@ class Worker:
             outcomes: list[Outcome] = [Retry(reason=reason)] * len(rows)
             await asyncio.to_thread(self._complete, None, rows, outcomes, stats)
             return
+        rows = await self._hold_for_later(destination, rows)
         throttle = self._throttles.setdefault(key, Throttle(self._policy(destination).max_per_second))
         sink = destination.sink
         size = max(1, int(sink.max_batch))
@@ -214,6 +218,23 @@ class Worker:
             merged = iter(answered)
             final = [outcome if outcome is not None else next(merged) for outcome in built]
             await asyncio.to_thread(self._complete, destination, chunk, final, stats)
+
+    async def _hold_for_later(self, destination: Destination, rows: list[outbox.Claimed]) -> list[outbox.Claimed]:
+        """Give back the first attempts the sink sends later (a digest's time); return the rest."""
+        now = self.clock()
+        # A sink written before `release_at` existed (not a `Sink` subclass) sends at once.
+        release_at = getattr(destination.sink, "release_at", None)
+        held: list[tuple[int, datetime]] = []
+        ready: list[outbox.Claimed] = []
+        for row in rows:
+            release = release_at(row.kind, row.due_at) if release_at and row.attempts == 0 else None
+            if release is not None and release > now:
+                held.append((row.id, release))
+            else:
+                ready.append(row)
+        if held:
+            await asyncio.to_thread(self._hold, held)
+        return ready
 
     async def _call_sink(self, destination: Destination, batch: list[Delivery]) -> list[Outcome]:
         if not batch:
@@ -248,6 +269,11 @@ class Worker:
         )
         return self.dispatcher.delivery(destination, item)
 
+    def _hold(self, held: list[tuple[int, datetime]]) -> None:
+        with self.store.begin() as conn:
+            for outbox_id, until in held:
+                outbox.hold(conn, self.worker_id, outbox_id, until)
+
     def _policy(self, destination: Destination | None) -> EffectivePolicy:
         return EffectivePolicy.of(self.settings.delivery, destination.policy if destination else None)
 
@@ -258,11 +284,13 @@ class Worker:
         outcomes: Sequence[Outcome],
         stats: WorkerStats,
     ) -> None:
-        now = datetime.now(UTC)
+        now = self.clock()
         policy = self._policy(destination)
         kind = destination.kind if destination else "?"
         max_age = timedelta(seconds=self.settings.delivery.max_age_s)
         failing_since: datetime | None = None
+        # Items that failed together (one batch, one digest) are retried together: one jittered delay.
+        delays: dict[tuple[int, float | None], float] = {}
         with self.store.begin() as conn:
             for row, outcome in zip(rows, outcomes, strict=True):
                 if isinstance(outcome, Delivered):
@@ -281,7 +309,9 @@ class Worker:
                     )
                     stats.count(kind, "dead")
                 else:
-                    delay = policy.delay_after(attempts, outcome.after_s)
+                    delay = delays.get((attempts, outcome.after_s))
+                    if delay is None:
+                        delay = delays[(attempts, outcome.after_s)] = policy.delay_after(attempts, outcome.after_s)
                     outbox.mark_retry(conn, self.worker_id, row.id, outcome.reason, now + timedelta(seconds=delay))
                     stats.count(kind, "retried")
                 if now - row.created_at >= timedelta(seconds=policy.pause_after_s):
@@ -312,7 +342,7 @@ class Worker:
         log.warning("destination %s/%s paused: failing for days", destination.client.id, destination.id)
 
     def _pause(self, destination: Destination, error: DestinationError) -> None:
-        now = datetime.now(UTC)
+        now = self.clock()
         values: dict[str, Any] = {"paused_reason": error.reason}
         if error.disable:
             values["enabled"] = False
@@ -341,6 +371,10 @@ class Worker:
             "disabled" if error.disable else "paused",
             error.reason,
         )
+
+
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
 
 
 def _by_destination(rows: Sequence[outbox.Claimed]) -> dict[tuple[str, str], list[outbox.Claimed]]:

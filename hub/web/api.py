@@ -15,8 +15,9 @@ from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-from hub.core import accounts, blocklist, directory, ledger, outbox
+from hub.core import accounts, blocklist, contracts, directory, ledger, outbox
 from hub.core.config_files import ConfigError
+from hub.core.contract_state import ContractOver
 from hub.core.models import Disposition
 from hub.core.tariff import document_for_message, document_for_plan, document_for_topup
 from hub.web import queries
@@ -148,7 +149,7 @@ def _buy(request: Request, client_id: str, document: Any) -> dict[str, Any]:
         )
     except ledger.UnknownAccount:
         raise ApiError(404, f"no client {client_id!r}") from None
-    except ledger.InsufficientBalance as exc:
+    except (ledger.InsufficientBalance, ContractOver) as exc:
         raise ApiError(409, str(exc)) from None
     return body
 
@@ -177,6 +178,47 @@ def account_buy(request: Request, client_id: str, who: Who, purchase: Purchase) 
     except ValueError as exc:
         raise ApiError(422, f"item: {exc}") from None
     return _buy(request, client_id, document)
+
+
+class Renewal(BaseModel):
+    """A contract renewal: the plan (12m or 6m by default)."""
+
+    model_config = ConfigDict(extra="forbid")
+    plan: str = Field(min_length=1, max_length=16)
+
+
+def operator(who: Who) -> Principal:
+    """The token holder, who must be an operator (checked before the body is read)."""
+    require(who, Role.OPERATOR)
+    return who
+
+
+@router.post("/accounts/{client_id}/renew", summary="Renew a contract")
+def account_renew(
+    request: Request, client_id: str, who: Annotated[Principal, Depends(operator)], renewal: Renewal
+) -> dict[str, Any]:
+    """Renew the contract (operators only), keeping the numbers and the recorded message at no cost.
+
+    Before the end the contract is extended from its end; an ended contract is restarted
+    within `lifecycle.renewal_grace_days` of its end (409 after that).
+    """
+    context = web(request)
+    try:
+        return contracts.renew(
+            context.store,
+            context.plugins.registry,
+            client_id,
+            renewal.plan,
+            datetime.now(UTC),
+            context.settings,
+            context.plugins.call_guarded,
+        )
+    except ValueError as exc:
+        raise ApiError(422, f"plan: {exc}") from None
+    except ledger.UnknownAccount:
+        raise ApiError(404, f"no client {client_id!r}") from None
+    except ContractOver as exc:
+        raise ApiError(409, str(exc)) from None
 
 
 @router.get("/accounts/{client_id}/statement", summary="Statement")

@@ -15,7 +15,22 @@ from hub.core.engine import Engine
 from hub.core.store import Store
 from hub.plugins import Plugins
 from hub.settings import Settings
-from hub.web import api, dashboard, destinations, errors, metrics, pages, portal
+from hub.web import (
+    api,
+    api_campaigns,
+    dashboard,
+    destinations,
+    errors,
+    invoice_pages,
+    metrics,
+    pages,
+    portal,
+    portal_campaigns,
+    privacy_api,
+    signup,
+)
+from hub.web import payments as payment_pages
+from hub.web import reports as report_pages
 from hub.web.context import WebContext, web
 
 DESCRIPTION = """The HTTP API of Recado.
@@ -67,9 +82,17 @@ def create_app(context: WebContext, **fastapi_options: Any) -> FastAPI:
         return Response(metrics.render(context.store, states), media_type=metrics.CONTENT_TYPE)
 
     app.include_router(api.router)
+    app.include_router(api_campaigns.router)
     app.include_router(pages.router)
     app.include_router(portal.router)
+    app.include_router(portal_campaigns.router)
     app.include_router(destinations.router)
     app.include_router(dashboard.router)
+    app.include_router(report_pages.pages)
+    app.include_router(report_pages.api)
+    app.include_router(privacy_api.router)
+    app.include_router(signup.router)
+    app.include_router(invoice_pages.router)
+    app.include_router(payment_pages.router)
     context.plugins.call_guarded("register_routes", app=app)
     return app

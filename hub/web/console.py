@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hub.core import directory
 from hub.core.hub import Hub
-from hub.web import queries
+from hub.web import console_tasks, queries
 from hub.web.context import api_principal, bearer, check_csrf, page_principal, require, web
 from hub.web.desk import Desk
 from hub.web.desk_port import AgentState, DeskCallView, DeskError, DeskPort, Mark
@@ -64,8 +64,8 @@ def _history(request: Request, call: DeskCallView) -> list[dict[str, Any]]:
 
 
 @router.get("", response_class=HTMLResponse)
-async def console(request: Request, flash: str | None = None) -> Response:
-    """The agent's page: state, ringing calls, the call in progress."""
+async def console(request: Request, flash: str | None = None, error: str | None = None) -> Response:
+    """The agent's page: state, ringing calls, the call in progress, the phone tasks."""
     principal, csrf, agent = _agent(request)
     desk = desk_of(request)
     if isinstance(desk, Desk):
@@ -84,6 +84,8 @@ async def console(request: Request, flash: str | None = None) -> Response:
         ringing=desk.ringing_for(agent),
         current=current,
         flash=flash,
+        error=error,
+        **console_tasks.panel(request, agent),
     )
 
 
@@ -251,4 +253,5 @@ def mount(app: FastAPI, desk: DeskPort | None = None) -> None:
     if not getattr(app.state, "console_mounted", False):
         app.state.console_mounted = True
         app.include_router(router)
+        app.include_router(console_tasks.router)
         app.include_router(api_router)

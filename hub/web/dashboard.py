@@ -15,9 +15,12 @@ from hub.core.engine import OPEN_STATES
 from hub.core.privacy import mask_phone
 from hub.core.store import from_db
 from hub.core.tariff import document_for_topup
+from hub.web import invoice_pages
 from hub.web.context import WebContext, check_csrf, page_principal, require, web
 from hub.web.errors import ApiError
+from hub.web.i18n import language
 from hub.web.pages import render
+from hub.web.signup_texts import text as signup_text
 from hub.web.tokens import Principal, Role
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
@@ -93,6 +96,7 @@ def dashboard(request: Request, flash: str | None = None) -> Response:
     states: dict[str, str] = context.extras.get("agent_states", lambda: {})()
     with context.store.connect() as conn:
         clients = directory.list_clients(conn)
+        billing = invoice_pages.dashboard_section(conn)
     return render(
         request,
         "dashboard.html",
@@ -106,6 +110,8 @@ def dashboard(request: Request, flash: str | None = None) -> Response:
         topups=[cents // 100 for cents in context.settings.tariff.topups],
         console=bool(context.extras.get("demo_calls")),
         flash=flash,
+        billing=billing,
+        s=lambda key, **kw: signup_text(language(request), key, **kw),
     )
 
 

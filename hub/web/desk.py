@@ -5,6 +5,10 @@ engine says answer, it rings every available agent who serves the client. The
 first agent to answer takes it; submitting the script form ends the call and is
 the wrap-up. Each agent's open pages get the events through a queue (SSE).
 It is the demo's `hub.web.desk_port.DeskPort`.
+
+It is also the demo's `hub.web.desk_port.DialPort`: the people of campaign phone
+contacts answer at once, except those whose number ends in one of
+`Desk.no_answer_endings` (``0``), who never do; nothing is dialled for real.
 """
 
 from __future__ import annotations
@@ -12,14 +16,17 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from hub.core.campaigns import PhoneTask
 from hub.core.clients import Client, FieldType, normalize_e164
 from hub.core.models import CallEvent, EventKind, Language, RouteAction, RouteDecision, WrapUp
+from hub.core.outbound import call_id_of
 from hub.sources import HubPort
-from hub.web.desk_port import AgentChannels, AgentState, DeskError
+from hub.web.desk_port import AgentChannels, AgentState, DeskError, DialProgress
 
 __all__ = ["SOURCE", "AgentState", "Desk", "DeskCall", "DeskError", "check_answers"]
 
@@ -50,6 +57,11 @@ class Desk:
     agents: dict[str, AgentState] = field(default_factory=dict)
     calls: dict[str, DeskCall] = field(default_factory=dict)
     channels: AgentChannels = field(default_factory=AgentChannels)
+    #: Campaign contacts whose number ends in one of these never answer the demo's calls.
+    no_answer_endings: tuple[str, ...] = ("0",)
+    #: The time of the demo's outbound call events (the wall clock; tests set their own).
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    dials: dict[int, DialProgress] = field(default_factory=dict)
     _numbers: itertools.count[int] = field(default_factory=itertools.count)
 
     # -- agents ------------------------------------------------------------------
@@ -178,6 +190,98 @@ class Desk:
             )
         )
         del self.calls[call_id]
+
+    # -- outbound contacts (simulated) ----------------------------------------------
+
+    @property
+    def simulated(self) -> bool:
+        """The demo dials nobody: its people answer by themselves."""
+        return True
+
+    @property
+    def message_slots(self) -> int:
+        """Simulated message calls take no line: one at a time is plenty."""
+        return 1
+
+    @property
+    def ready(self) -> bool:
+        """The demo's people are always there."""
+        return True
+
+    def progress(self, contact_id: int) -> DialProgress | None:
+        """The call of a contact dialled here and not closed yet."""
+        return self.dials.get(contact_id)
+
+    async def _contact_event(
+        self, task: PhoneTask, kind: EventKind, agent: str | None, raw: dict[str, Any] | None = None
+    ) -> datetime:
+        at = self.clock()
+        event = CallEvent(
+            source=SOURCE,
+            call_id=call_id_of(task.contact_id),
+            kind=kind,
+            at=at,
+            did=task.caller_id,
+            caller=task.number,
+            agent=agent,
+            raw=raw or {},
+        )
+        await self.hub.ingest(event)
+        return at
+
+    async def _ring(self, task: PhoneTask, progress: DialProgress) -> bool:
+        """The person's phone rings: whether they answer."""
+        progress.placed, progress.state = True, "ringing"
+        await self._contact_event(task, EventKind.OUTBOUND_STARTED, progress.agent)
+        if task.number.endswith(self.no_answer_endings):
+            progress.state, progress.cause = "failed", "NO_ANSWER"
+            progress.ended_at = await self._contact_event(
+                task, EventKind.OUTBOUND_FAILED, progress.agent, {"hangup_cause": "NO_ANSWER"}
+            )
+            return False
+        progress.state = "answered"
+        progress.answered_at = await self._contact_event(task, EventKind.OUTBOUND_ANSWERED, progress.agent)
+        return True
+
+    async def dial(self, task: PhoneTask, agent: str) -> DialProgress:
+        """The agent calls the task's person, who answers at once (or never: see `no_answer_endings`)."""
+        current = self.dials.get(task.contact_id)
+        if current is not None and current.state in ("dialling", "ringing", "answered"):
+            raise DeskError(f"contact {task.contact_id} is being called already")
+        progress = DialProgress(task.contact_id, agent)
+        self.dials[task.contact_id] = progress
+        await self._ring(task, progress)
+        self._send(agent, progress.as_event())
+        return progress
+
+    async def play_message(self, task: PhoneTask) -> Awaitable[DialProgress]:
+        """Call the person and "play" the message: answered, played, hung up (or never answered)."""
+        progress = DialProgress(task.contact_id, None)
+        if await self._ring(task, progress):
+            await self._contact_event(task, EventKind.MESSAGE_PLAYED, None, {"message": "campaign"})
+            progress.message_played = True
+            progress.state = "ended"
+            progress.ended_at = await self._contact_event(task, EventKind.ENDED, None)
+        over: asyncio.Future[DialProgress] = asyncio.get_running_loop().create_future()
+        over.set_result(progress)
+        return over
+
+    async def close_contact(self, contact_id: int) -> None:
+        """The outcome is recorded: a person still on the line hangs up."""
+        progress = self.dials.pop(contact_id, None)
+        if progress is None or progress.state != "answered":
+            return
+        progress.state = "ended"
+        progress.ended_at = self.clock()
+        await self.hub.ingest(
+            CallEvent(
+                source=SOURCE,
+                call_id=call_id_of(contact_id),
+                kind=EventKind.ENDED,
+                at=progress.ended_at,
+                agent=progress.agent,
+            )
+        )
 
 
 def _serves(client: Client, agent: str) -> bool:

@@ -24,11 +24,15 @@ CODES = {
 class ApiError(Exception):
     """An error with an HTTP status, a stable code and a message for people."""
 
-    def __init__(self, status: int, message: str, code: str | None = None) -> None:
+    def __init__(
+        self, status: int, message: str, code: str | None = None, details: list[dict[str, Any]] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code or CODES.get(status, "error")
         self.message = message
+        #: One item per problem (e.g. each bad row of an uploaded file), when there are several.
+        self.details = details
 
 
 class LoginRequired(Exception):
@@ -39,9 +43,12 @@ class LoginRequired(Exception):
         self.next_path = next_path
 
 
-def error_body(code: str, message: str) -> dict[str, Any]:
-    """The one shape of every error answer."""
-    return {"error": {"code": code, "message": message}}
+def error_body(code: str, message: str, details: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The one shape of every error answer (`details` lists each problem when there are several)."""
+    body: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        body["details"] = details
+    return {"error": body}
 
 
 def _wants_html(request: Request) -> bool:
@@ -58,7 +65,7 @@ def install(app: FastAPI) -> None:
             from hub.web.pages import error_page
 
             return error_page(request, exc.status, exc.message)
-        return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status, headers=headers)
+        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status, headers=headers)
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:

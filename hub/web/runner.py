@@ -4,7 +4,9 @@ Each part is a role; `--role` picks some of them so they can run in separate
 processes over one PostgreSQL database. The agent console lives in the web
 role: the demo's feeds the engine directly; a source running in the same process
 (engine and web roles together) may mount its own over the sources in
-``extras["sources"]``. The engine role also runs the periodic jobs (`hub.core.jobs`).
+``extras["sources"]``. The engine role also runs the periodic jobs (`hub.core.jobs`)
+and, when the console's desk dials for real, the calls of message campaigns
+(`hub.web.message_calls`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from hub.core.worker import Worker
 from hub.sources import Source
 from hub.web.app import create_app
 from hub.web.context import WebContext
+from hub.web.desk_port import DialPort
+from hub.web.message_calls import MessageCaller
 
 log = logging.getLogger(__name__)
 ROLES = ("engine", "worker", "web")
@@ -105,6 +109,10 @@ class Runner:
             app = create_app(self.context)
             server = uvicorn.Server(uvicorn.Config(app, host=self.host, port=self.port, log_level="warning"))
             pending["web"] = server.serve()
+        desk = self.context.extras.get("desk")
+        if "engine" in self.roles and isinstance(desk, DialPort) and not desk.simulated:
+            # A source's desk dials for real: message campaigns are called through it.
+            pending["messages"] = MessageCaller(self.context, desk).run(stop)
         self._tasks = {name: asyncio.create_task(coro, name=name) for name, coro in pending.items()}
         waiter = asyncio.create_task(stop.wait())
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -26,6 +27,14 @@ PUBLIC = {
     "/lang/{code}",
     "/",
     "/static",
+    # Card payments: the invoice's public token is the only key; the webhook is signed by the provider.
+    "/pay/{token}/card",
+    "/pay/{token}/done",
+    "/payments/{kind}/webhook",
+    # Sign-up: a public form; an invoice's page and PDF are reached by its unguessable token only.
+    "/signup",
+    "/invoices/{token}",
+    "/invoices/{token}.pdf",
 }
 #: Listings: they answer with the token's own client's rows, whatever the query asks.
 SCOPED_LISTINGS = {"/api/v1/clients", "/api/v1/records", "/api/v1/records.csv", "/api/v1/deliveries"}
@@ -53,6 +62,15 @@ def test_a_client_token_reaches_nothing_of_another_client(
     operator = {"Authorization": f"Bearer {tokens.operator}"}
     acme_delivery = http.get("/api/v1/deliveries", params={"client": "acme"}, headers=operator).json()[0]["id"]
     acme_document = http.get("/api/v1/clients/acme", headers=operator).json()
+    appointment = f"{datetime.now(UTC) + timedelta(days=9):%Y-%m-%d} 10:30"
+    acme_campaign = http.post(
+        "/api/v1/campaigns",
+        headers=operator,
+        data={"client": "acme", "template_pt": "Olá {{ name }}"},
+        files={"file": ("c.csv", f"name,number,appointment,channel\nMaria,912345678,{appointment},phone\n".encode())},
+    ).json()["id"]
+    acme_contact = http.get(f"/api/v1/campaigns/{acme_campaign}", headers=operator).json()["contact_list"][0]["id"]
+    http.post("/api/v1/optouts", headers=operator, json={"number": "+351912345678", "client": "acme"})
     values = {
         "client_id": "acme",
         "number": "+351912345678",
@@ -61,6 +79,10 @@ def test_a_client_token_reaches_nothing_of_another_client(
         "destination_id": "mail",
         "call_id": "a1",
         "code": "pt",
+        "campaign_id": str(acme_campaign),
+        "contact_id": str(acme_contact),
+        "month": "2026-03",
+        "slug": "2026-000001",
     }
     json_bodies = {
         "/api/v1/clients/{client_id}": acme_document,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import time
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PositiveFloat,
@@ -18,6 +20,7 @@ from pydantic import (
 )
 
 from hub.sinks import SinkConfig
+from recado_email.schedule import parse_time
 
 # A pragmatic addr-spec: dot-atom local part and a host name (ASCII; IDN domains in
 # their xn-- form). Quoted local parts and address literals are not accepted on purpose:
@@ -39,6 +42,21 @@ def check_address(value: str) -> str:
 
 EmailAddress = Annotated[str, AfterValidator(check_address)]
 """An email address, checked by `check_address` (errors name the list position)."""
+
+
+def _check_time(value: object) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        # YAML 1.1 reads an unquoted 13:00 as the number 780 (base 60).
+        raise ValueError(f'{value} is not a time of day: write times in quotes, e.g. "13:00"')
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a time of day (expected HH:MM)")
+    parse_time(value)
+    return value.strip()
+
+
+DigestTime = Annotated[str, BeforeValidator(_check_time)]
+"""A time of day written HH:MM (errors name the list position)."""
+DEFAULT_DIGEST_TIMES = ("09:00", "13:00", "18:00")
 
 
 class SmtpSettings(BaseModel):
@@ -95,6 +113,26 @@ class EmailConfig(SinkConfig):
     from_address: EmailAddress = "recado@localhost"
     smtp: SmtpSettings | None = None
     maildir: Path | None = None
+    #: ``each``: one email per record, at once. ``digest``: one email per digest time
+    #: listing every record since the previous one.
+    delivery: Literal["each", "digest"] = "each"
+    #: With ``delivery: digest``: when the digests go, "HH:MM" in Lisbon (09:00, 13:00, 18:00 if not set).
+    digest_times: list[DigestTime] | None = None
+
+    @property
+    def digest_schedule(self) -> list[time]:
+        """The digest times, in order (empty for ``delivery: each``)."""
+        if self.delivery != "digest":
+            return []
+        return sorted({parse_time(value) for value in self.digest_times or DEFAULT_DIGEST_TIMES})
+
+    @model_validator(mode="after")
+    def _digest_times_with_digest(self) -> EmailConfig:
+        if self.digest_times is not None and self.delivery != "digest":
+            raise ValueError("digest_times: only used with `delivery: digest` (the default is `each`)")
+        if self.digest_times is not None and not self.digest_times:
+            raise ValueError("digest_times: give at least one time of day (HH:MM, Lisbon)")
+        return self
 
     @model_validator(mode="after")
     def _one_transport(self) -> EmailConfig:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 from email.message import EmailMessage
 from typing import ClassVar
 
@@ -13,16 +14,24 @@ from jinja2 import TemplateError
 from hub.core.models import Delivered, Delivery, Failed, Outcome, Retry
 from hub.sinks import DestinationError, Health, Sink
 from recado_email.config import EmailConfig
+from recado_email.digest import DigestItem, build_digest, digest_item, digest_language, digest_message_id
 from recado_email.maildir import MaildirTransport
 from recado_email.phones import mask_phone
 from recado_email.render import build_message, client_id, message_id_for
+from recado_email.schedule import next_time
 from recado_email.smtp import SmtpFailure, SmtpTransport
 
 log = logging.getLogger(__name__)
 
+#: The most records one digest email lists (the worker's default claim size).
+DIGEST_MAX_BATCH = 500
+
 
 class EmailSink(Sink):
     """Sends each delivery as its own email (text + HTML) to the destination's recipients.
+
+    With ``delivery: digest`` records wait for the next digest time (`release_at`) and
+    every record released then goes in one email; notices still go at once, one each.
 
     `Message-ID` is derived from the idempotency key, so a replayed record is the same
     email (mail clients show it once); in a Maildir a replay adds nothing at all.
@@ -40,12 +49,42 @@ class EmailSink(Sink):
     def __init__(self, config: EmailConfig) -> None:
         super().__init__(config)
         self.config = config
+        self._digest_times = config.digest_schedule
+        if self._digest_times:
+            # The whole digest in one batch (as much as a worker claims at once).
+            self.max_batch = DIGEST_MAX_BATCH
         self._smtp = SmtpTransport(config.smtp) if config.smtp else None
         self._maildir = MaildirTransport(config.maildir) if config.maildir else None
 
+    def release_at(self, kind: str, due_at: datetime | None) -> datetime | None:
+        """Digest: a record waits for the first digest time at or after it was due. Else at once."""
+        if not self._digest_times or kind != "record" or due_at is None:
+            return None
+        return next_time(self._digest_times, due_at)
+
     async def deliver(self, batch: Sequence[Delivery]) -> list[Outcome]:
-        """One email per delivery, one outcome each, in order."""
-        return [await self._deliver_one(delivery) for delivery in batch]
+        """One email per delivery, one outcome each, in order; a digest's records in one email."""
+        if not self._digest_times:
+            return [await self._deliver_one(delivery) for delivery in batch]
+        outcomes: list[Outcome | None] = [None] * len(batch)
+        listed: list[int] = []
+        items: list[DigestItem] = []
+        lang = digest_language(batch) if batch else "pt"
+        for index, delivery in enumerate(batch):
+            if delivery.kind != "record":
+                outcomes[index] = await self._deliver_one(delivery)
+                continue
+            try:
+                items.append(digest_item(delivery, lang))
+            except (ValueError, TypeError, LookupError) as exc:
+                outcomes[index] = Failed(reason=f"the record {delivery.idempotency_key} cannot be rendered: {exc}")
+                continue
+            listed.append(index)
+        if listed:
+            shared = await self._deliver_digest([batch[index] for index in listed], items)
+            for index in listed:
+                outcomes[index] = shared
+        return [outcome if outcome is not None else Retry(reason="not sent") for outcome in outcomes]
 
     async def check(self) -> Health:
         """SMTP: connect, negotiate TLS and log in, without sending. Maildir: writable?"""
@@ -65,7 +104,19 @@ class EmailSink(Sink):
             log.warning("email for %s not rendered: %s", about, type(exc).__name__)
             return Failed(reason=f"the email for {key} cannot be rendered: {exc}")
         message_id = message_id_for(key, client_id(delivery))
+        return await self._send(message, message_id, about, delivery.destination_id)
 
+    async def _deliver_digest(self, deliveries: list[Delivery], items: list[DigestItem]) -> Outcome:
+        """One email listing `deliveries`: one outcome, shared by all of them."""
+        about = f"a digest of {len(deliveries)} record(s) for {client_id(deliveries[0])}"
+        try:
+            message = build_digest(deliveries, items, sender=self.config.from_address, recipients=self.config.to)
+        except (ValueError, TypeError, LookupError, TemplateError) as exc:
+            log.warning("email for %s not rendered: %s", about, type(exc).__name__)
+            return Failed(reason=f"the digest cannot be rendered: {exc}")
+        return await self._send(message, digest_message_id(deliveries), about, deliveries[0].destination_id)
+
+    async def _send(self, message: EmailMessage, message_id: str, about: str, destination_id: str) -> Outcome:
         if self._maildir is not None:
             return await self._store(message, message_id, about)
         assert self._smtp is not None  # the config guarantees one transport
@@ -74,7 +125,7 @@ class EmailSink(Sink):
         except SmtpFailure as failure:
             if failure.verdict == "destination":
                 log.error("email destination %s unusable: %s",
-                          delivery.destination_id, failure.reason)
+                          destination_id, failure.reason)
                 raise DestinationError(failure.reason) from failure
             log.warning("email for %s not sent (%s): %s", about, failure.verdict, failure.reason)
             if failure.verdict == "retry":

@@ -100,6 +100,12 @@ DISPOSITIONS: dict[str, dict[str, str]] = {
     "after_hours": {"pt": "Fora de horas", "en": "After hours"},
     "refused_no_balance": {"pt": "Recusada (saldo insuficiente)",
                            "en": "Refused (insufficient balance)"},
+    "confirmed": {"pt": "Marcação confirmada", "en": "Appointment confirmed"},
+    "rescheduled": {"pt": "Marcação remarcada", "en": "Appointment rescheduled"},
+    "no_answer": {"pt": "Não atendeu", "en": "No answer"},
+    "message_played": {"pt": "Mensagem gravada ouvida", "en": "Recorded message played"},
+    "sms_sent": {"pt": "SMS enviado", "en": "SMS sent"},
+    "sms_failed": {"pt": "SMS não entregue", "en": "SMS not delivered"},
 }
 
 CATEGORIES: dict[str, dict[str, str]] = {

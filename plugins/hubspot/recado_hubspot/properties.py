@@ -25,6 +25,12 @@ _OUTCOME: dict[Disposition, tuple[str, str]] = {
     Disposition.MISSED: (NO_ANSWER, "NO_ANSWER"),
     Disposition.AFTER_HOURS: (NO_ANSWER, "NO_ANSWER"),
     Disposition.REFUSED_NO_BALANCE: (NO_ANSWER, "FAILED"),
+    Disposition.CONFIRMED: (CONNECTED, "COMPLETED"),
+    Disposition.RESCHEDULED: (CONNECTED, "COMPLETED"),
+    Disposition.MESSAGE_PLAYED: (CONNECTED, "COMPLETED"),
+    Disposition.NO_ANSWER: (NO_ANSWER, "NO_ANSWER"),
+    Disposition.SMS_SENT: (CONNECTED, "COMPLETED"),
+    Disposition.SMS_FAILED: (NO_ANSWER, "FAILED"),
 }
 
 _TITLES: dict[Disposition, str] = {
@@ -32,6 +38,12 @@ _TITLES: dict[Disposition, str] = {
     Disposition.MISSED: "Missed call",
     Disposition.AFTER_HOURS: "Call out of hours",
     Disposition.REFUSED_NO_BALANCE: "Call not answered (service interrupted)",
+    Disposition.CONFIRMED: "Appointment confirmed",
+    Disposition.RESCHEDULED: "Appointment rescheduled",
+    Disposition.MESSAGE_PLAYED: "Reminder message played",
+    Disposition.NO_ANSWER: "Reminder call not answered",
+    Disposition.SMS_SENT: "Reminder SMS sent",
+    Disposition.SMS_FAILED: "Reminder SMS not delivered",
 }
 
 _LONG_NUMBER = re.compile(r"\+?\d[\d .\-]{5,}(\d{3})")

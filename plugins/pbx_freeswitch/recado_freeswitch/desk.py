@@ -18,6 +18,9 @@ running in the same process:
 
 Console agents are mod_callcenter's agent names without ``@<domain>``; the
 wrap-up names the agent as the source's mapping does, ``<id>@<domain>``.
+
+It is also a `hub.web.desk_port.DialPort`: the calls of campaign phone contacts
+are placed with ``originate`` and followed by `recado_freeswitch.contacts`.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -34,13 +37,15 @@ from sqlalchemy import select
 
 from hub.core import directory
 from hub.core import store as tables
+from hub.core.campaigns import PhoneTask
 from hub.core.clients import Client
 from hub.core.models import Language, WrapUp
 from hub.core.store import Store
 from hub.sources import HubPort
 from hub.web.desk import check_answers
-from hub.web.desk_port import AgentChannels, AgentState, DeskError, Mark
+from hub.web.desk_port import AgentChannels, AgentState, DeskError, DialProgress, Mark
 from recado_freeswitch.connection import CommandError, ConnectionLost
+from recado_freeswitch.contacts import ContactCalls
 from recado_freeswitch.mapping import HeaderSource, e164
 from recado_freeswitch.source import FreeSwitchSource
 
@@ -104,7 +109,9 @@ class FreeSwitchDesk:
         self.agents: dict[str, AgentState] = {}
         self.calls: dict[str, FsDeskCall] = {}
         self.channels = AgentChannels()
+        self.contacts = ContactCalls(source, self._send)
         source.listeners.append(self.on_event)
+        source.listeners.append(self.contacts.on_event)
 
     # -- names -------------------------------------------------------------------------------
 
@@ -197,6 +204,40 @@ class FreeSwitchDesk:
         except ValueError as exc:
             raise DeskError(str(exc)) from None
         del self.calls[call_id]
+
+    # -- phone contacts of campaigns ---------------------------------------------------------
+
+    @property
+    def simulated(self) -> bool:
+        """Calls are real: FreeSWITCH dials the people."""
+        return False
+
+    @property
+    def message_slots(self) -> int:
+        """How many message calls may be in progress at once (``message_calls``)."""
+        return self.source.config.message_calls
+
+    async def dial(self, task: PhoneTask, agent: str) -> DialProgress:
+        """Ring the agent's phone, then the task's person (see `recado_freeswitch.contacts`)."""
+        self.cc_agent(agent)  # the same names as mod_callcenter's, checked before going into a command
+        return await self.contacts.dial(task, agent)
+
+    @property
+    def ready(self) -> bool:
+        """Whether the event socket is up (calls are placed over it)."""
+        return self.source.connected
+
+    async def play_message(self, task: PhoneTask) -> Awaitable[DialProgress]:
+        """Call the person to play the client's recorded message; returns once the call is placed."""
+        return await self.contacts.play_message(task)
+
+    def progress(self, contact_id: int) -> DialProgress | None:
+        """The call of a contact placed here and not closed yet."""
+        return self.contacts.progress(contact_id)
+
+    async def close_contact(self, contact_id: int) -> None:
+        """The outcome is recorded; the call itself ends at the phones, never from the console."""
+        self.contacts.close(contact_id)
 
     # -- mod_callcenter ----------------------------------------------------------------------
 

@@ -7,7 +7,10 @@ told apart by what FreeSWITCH stamps on them:
   not a mod_callcenter agent leg;
 * an agent leg: mod_callcenter's originate stamps ``cc_agent`` and
   ``cc_member_session_uuid`` (the caller's Unique-ID) on it;
-* an outbound contact: a channel we originated with ``recado_outbound=true``.
+* an outbound contact: a channel we originated with ``recado_outbound=true``;
+* a campaign contact's call: the person's leg carries ``recado_contact=<id>`` and
+  ``recado_leg=callee`` and is reported under the call id ``contact-<id>`` (the
+  agent's own leg, ``recado_leg=agent``, is the console's business, not a call's).
 
 The DID and client come from the variables the generated dialplan sets
 (``recado_did``, ``recado_client``), else from ``Caller-Destination-Number``.
@@ -138,6 +141,11 @@ class EventMapper:
         uid = _clean(h.get("Unique-ID"))
         if uid is None or len(uid) > _MAX_ID:
             return None
+        contact = _clean(h.get("variable_recado_contact"))
+        if contact is not None:
+            if not contact.isdigit() or len(contact) > 18 or _clean(h.get("variable_recado_leg")) != "callee":
+                return None
+            return "outbound", f"contact-{contact}"
         member = _clean(h.get("variable_cc_member_session_uuid"))
         if member and len(member) <= _MAX_ID:
             return "agent", member
@@ -271,6 +279,7 @@ class EventMapper:
         self, name: str, state: CallState, h: HeaderSource, at: datetime, raw: dict[str, Any]
     ) -> list[CallEvent]:
         state.caller = state.caller or e164(_clean(h.get("Caller-Destination-Number")))
+        state.agent = state.agent or _clean(h.get("variable_recado_agent"))
         out: list[CallEvent] = []
         if not state.offered:
             state.offered = True
@@ -279,6 +288,12 @@ class EventMapper:
         if answered and not state.answered and name != "CHANNEL_HANGUP_COMPLETE":
             state.answered = True
             out.append(self._event(state, EventKind.OUTBOUND_ANSWERED, at, raw))
+        message = _clean(h.get("variable_recado_message"))
+        # Only a message heard to its end counts: a hang-up during it is "PLAYBACK ERROR".
+        played = _clean(h.get("Application")) == "playback" and _clean(h.get("Application-Response")) == "FILE PLAYED"
+        if name == "CHANNEL_EXECUTE_COMPLETE" and message and played and not state.message_played:
+            state.message_played = True
+            out.append(self._event(state, EventKind.MESSAGE_PLAYED, at, {**raw, "message": message}))
         if name == "CHANNEL_HANGUP_COMPLETE":
             raw["hangup_cause"] = _clean(h.get("Hangup-Cause"))
             out += self._end(state, at, raw)

@@ -21,7 +21,7 @@ import uuid as uuidlib
 from collections.abc import Awaitable, Callable
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from tenacity import (
     AsyncRetrying,
     retry_if_exception_type,
@@ -30,9 +30,11 @@ from tenacity import (
     wait_random,
 )
 
+from hub.core.clients import SLUG
 from hub.sources import HubPort, Source, SourceConfig
 from recado_freeswitch.connection import CommandError, ConnectionLost, EslConnection
 from recado_freeswitch.control import CallControl, ControlSettings, originate
+from recado_freeswitch.dialstring import DialStringError, playback
 from recado_freeswitch.dispatch import Dispatcher
 from recado_freeswitch.mapping import SOURCE, EventMapper
 from recado_freeswitch.protocol import Message, ProtocolError
@@ -90,7 +92,44 @@ class FreeSwitchConfig(SourceConfig):
     sound_ext: str = "wav"
     callcenter_domain: str = "default"
     ring_out_s: float = Field(default=20.0, ge=0)
-    gateway: str = Field(default="default", description="sofia gateway for outbound calls")
+    gateway: str = Field(
+        default="default", pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="sofia gateway for outbound calls"
+    )
+    number_format: Literal["e164", "digits", "00"] = Field(
+        default="e164", description="how the gateway wants numbers: +351…, 351… or 00351…"
+    )
+    agent_endpoint: str = Field(
+        default="user/{agent}",
+        pattern=r"^[A-Za-z0-9_.:@/%+-]*\{agent\}[A-Za-z0-9_.:@/%+-]*$",
+        description="where an agent's phone is reached for a phone task; {agent} is the console agent",
+    )
+    agent_ring_s: int = Field(default=30, ge=5, le=120, description="how long the agent's phone rings for a task")
+    outbound_ring_s: int = Field(default=30, ge=5, le=120, description="how long the person's phone rings")
+    message_files: dict[str, str] = Field(
+        default_factory=dict,
+        description="recorded message of a message campaign by '<client>/<language>' (default: "
+        "<sounds_dir>/<client>/campaign_<language>.<sound_ext>)",
+    )
+    message_calls: int = Field(default=2, ge=1, le=50, description="message calls in progress at once")
+    message_max_s: float = Field(default=300.0, gt=0, description="longest a message call may take once answered")
+
+    @field_validator("message_files")
+    @classmethod
+    def _message_files_are_usable(cls, files: dict[str, str]) -> dict[str, str]:
+        for key, path in files.items():
+            client, _, language = key.partition("/")
+            if not SLUG.match(client) or language not in ("pt", "en"):
+                raise ValueError(f"message_files key {key!r}: expected '<client id>/<pt or en>', e.g. 'acme/pt'")
+            try:
+                playback(path)
+            except DialStringError as exc:
+                raise ValueError(f"message_files[{key!r}]: {exc}") from None
+        return files
+
+    def message_file(self, client: str, language: str) -> str:
+        """The recorded message a message campaign of `client` plays to people speaking `language`."""
+        path = self.message_files.get(f"{client}/{language}") or f"{client}/campaign_{language}.{self.sound_ext}"
+        return path if path.startswith("/") else f"{self.sounds_dir.rstrip('/')}/{path}"
 
 
 class FreeSwitchSource(Source):

@@ -12,7 +12,6 @@ disconnect notice.
 from __future__ import annotations
 
 import asyncio
-import re
 import uuid as uuidlib
 from typing import Any
 
@@ -26,32 +25,7 @@ class CallsMixin:
     sessions: dict[str, Any]
     members: dict[str, asyncio.Event]
     socket_target: tuple[str, int] | None
-    originate_answers: bool
     _apps: dict[str, asyncio.Queue[tuple[str, str, str]]]
-
-    async def _originate(self, arg: str) -> str:
-        dial = arg.split(" ")[0]
-        variables: dict[str, str] = {}
-        match = re.match(r"^\{([^}]*)\}(.*)$", dial)
-        if match:
-            for item in match.group(1).split(","):
-                key, _, value = item.partition("=")
-                variables[key] = value
-            dial = match.group(2)
-        chan = Channel(
-            destination=dial.rsplit("/", 1)[-1],
-            caller=variables.get("origination_caller_id_number", "0000"),
-            direction="outbound",
-            uuid=variables.get("origination_uuid") or str(uuidlib.uuid4()),
-            variables=variables,
-        )
-        self.channels[chan.uuid] = chan
-        await self.fire("CHANNEL_CREATE", channel=chan)
-        if not self.originate_answers:
-            await self.hangup(chan, "NO_ANSWER")
-            return "-ERR NO_ANSWER\n"
-        await self.answer(chan)
-        return f"+OK {chan.uuid}\n"
 
     # -- calls -------------------------------------------------------------------------------
 

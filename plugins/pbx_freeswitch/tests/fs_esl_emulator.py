@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable
 
 from fs_calls import CallsMixin
 from fs_channels import CLOCK, Channel, EventStamp
+from fs_originate import OriginateMixin
 from recado_freeswitch.wire import frame, serialize_event_json, serialize_event_plain
 
 DISCONNECT_TEXT = b"Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n"
@@ -176,7 +177,7 @@ class Conn:
 Api = Callable[[str], Awaitable[str]]
 
 
-class EmulatedFreeSwitch(CallsMixin):
+class EmulatedFreeSwitch(CallsMixin, OriginateMixin):
     """A FreeSWITCH as seen through its event socket; start it, point a client at ``port``."""
 
     def __init__(self, password: str = "ClueCon", heartbeat_s: float | None = None) -> None:
@@ -198,6 +199,10 @@ class EmulatedFreeSwitch(CallsMixin):
         #: mod_callcenter agent statuses set over the socket, by agent name.
         self.agent_status: dict[str, str] = {}
         self.originate_answers = True
+        self.phones: dict[str, str] = {}
+        self.missing_files: set[str] = set()
+        self.hang_up_during_message: set[str] = set()
+        self._after_originate: dict[str, Callable[[], Awaitable[None]]] = {}
         self.members: dict[str, asyncio.Event] = {}
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -380,6 +385,7 @@ class EmulatedFreeSwitch(CallsMixin):
         elif word == "api":
             output = await self.api(rest)
             await conn.send(frame("api/response", output.encode(), length_first=False))
+            self.start_originated(output)
         elif word == "bgapi":
             job = headers.get("Job-UUID") or str(uuidlib.uuid4())
             await conn.reply(f"+OK Job-UUID: {job}", {"Job-UUID": job})
@@ -415,6 +421,7 @@ class EmulatedFreeSwitch(CallsMixin):
             [("Job-UUID", job), ("Job-Command", name), ("Job-Command-Arg", arg)],
             body=output,
         )
+        self.start_originated(output)
 
     async def api(self, command: str) -> str:
         """Output of an API command, as ``api`` returns it."""

@@ -22,6 +22,12 @@ _DISPOSITION_TEXT = {
     Disposition.MISSED: "missed",
     Disposition.AFTER_HOURS: "after hours",
     Disposition.REFUSED_NO_BALANCE: "not answered (service interrupted)",
+    Disposition.CONFIRMED: "appointment confirmed",
+    Disposition.RESCHEDULED: "appointment rescheduled",
+    Disposition.MESSAGE_PLAYED: "reminder message played",
+    Disposition.NO_ANSWER: "not answered",
+    Disposition.SMS_SENT: "reminder SMS sent",
+    Disposition.SMS_FAILED: "reminder SMS not delivered",
 }
 
 
