@@ -22,6 +22,8 @@ _DISPOSITION_TEXT = {
     Disposition.MISSED: "missed",
     Disposition.AFTER_HOURS: "after hours",
     Disposition.REFUSED_NO_BALANCE: "not answered (service interrupted)",
+    Disposition.SPAM: "marked as spam or wrong number",
+    Disposition.BLOCKED: "refused (blocked number)",
     Disposition.CONFIRMED: "appointment confirmed",
     Disposition.RESCHEDULED: "appointment rescheduled",
     Disposition.MESSAGE_PLAYED: "reminder message played",
