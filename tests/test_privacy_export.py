@@ -210,14 +210,16 @@ def test_the_streamed_document_is_the_collected_one(world: Store) -> None:
     assert sum(advanced) == export.total_rows(sections) == 2 + 4 + 0
 
 
-def test_a_long_section_is_read_page_by_page_in_order(store: Store, plugins: Plugins, tmp_path: Path) -> None:
+def test_a_long_section_is_read_page_by_page_in_order(
+    store: Store, plugins: Plugins, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(export, "PAGE", 2)  # five records: three pages
     apply(store, plugins, tmp_path)
     buy(store, plugins, "acme")
     engine = engine_for(store, plugins)
-    made = [
-        answered(engine, f"p{index:04d}", lisbon("2026-03-02 10:00") + timedelta(minutes=index))
-        for index in range(export.PAGE + 3)
-    ]
+    # Offered in the opposite order of their ids: the export follows the offer times.
+    made = [answered(engine, f"p{index}", lisbon("2026-03-02 10:00") - timedelta(minutes=index)) for index in range(5)]
+    made.reverse()
     with store.connect() as conn:
         sections = export.client_sections(conn, "acme")
     handle = io.StringIO()

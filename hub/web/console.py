@@ -85,7 +85,7 @@ async def console(request: Request, flash: str | None = None, error: str | None 
         current=current,
         flash=flash,
         error=error,
-        **console_tasks.panel(request, agent),
+        **(await asyncio.to_thread(console_tasks.panel, request, agent)),
     )
 
 

@@ -7,7 +7,9 @@ event), ``noevents``, ``exit``, the disconnect notice; and, as the dialplan's
 ``socket host:port async full``, it connects out to an application, answers
 ``connect`` with the channel data, takes ``myevents``/``linger`` and runs
 ``sendmsg`` executes in order with CHANNEL_EXECUTE / CHANNEL_EXECUTE_COMPLETE.
-Calls, mod_callcenter's queue and agents are driven by the test.
+Calls, mod_callcenter's queue and agents are driven by the test; ``originate``
+reads its line as FreeSWITCH does and its phones answer, ring out or are busy as
+the test says (see `fs_originate`).
 
 Faults: frames written in small pieces (``chunk``) with pauses (``pause``),
 connections dropped mid-call, a restart (all calls lost, new Core-UUID, same
