@@ -205,9 +205,9 @@ class _Found:
         return self.places.get(place, [])
 
 
-def _find(conn: Connection, number: str) -> _Found:
+def _find(store: Store, number: str) -> _Found:
     # Full scans, so they run before the transaction that writes: it then only touches these rows.
-    return _Found(number_search.find(conn, number))
+    return _Found(number_search.find(store.engine, number))
 
 
 def _where_key(table: Table, key: tuple[Any, ...]) -> Any:
@@ -388,8 +388,7 @@ def erase_caller(
         reason=reason,
         dry_run=dry_run,
     )
-    with store.connect() as conn:
-        found = _find(conn, number)
+    found = _find(store, number)
     try:
         with store.begin() as conn:
             personal = _erase_records(conn, found, number, report.pseudonym, report)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, String, Table, Text, case, cast, or_, select
+from sqlalchemy import JSON, Engine, String, Table, Text, case, cast, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.schema import Column
 
@@ -28,19 +28,31 @@ def text_columns(table: Table) -> list[Column[Any]]:
     return [column for column in table.columns if isinstance(column.type, JSON | String | Text)]
 
 
-def find(conn: Connection, needle: str) -> dict[str, list[tuple[Any, ...]]]:
-    """Every place `needle` is written: "table.column" -> primary keys of the rows holding it."""
+def find_in(conn: Connection, table: Table, needle: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Where `needle` is written in `table`: "table.column" -> primary keys of the rows holding it."""
+    places: dict[str, list[tuple[Any, ...]]] = {}
+    key = list(table.primary_key.columns)
+    columns = text_columns(table)
+    if not columns:
+        return places
+    # One scan per table: each row says which of its columns hold the needle.
+    hits = [contains(column, needle) for column in columns]
+    query = select(*key, *(case((hit, 1), else_=0) for hit in hits)).where(or_(*hits))
+    for row in conn.execute(query):
+        for index, column in enumerate(columns):
+            if row[len(key) + index]:
+                places.setdefault(f"{table.name}.{column.name}", []).append(tuple(row[: len(key)]))
+    return places
+
+
+def find(engine: Engine, needle: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every place `needle` is written, table by table, each table read in a short connection of its own.
+
+    (On SQLite a reading transaction holds the write lock: a scan of the whole
+    database must not keep calls from being written meanwhile.)
+    """
     places: dict[str, list[tuple[Any, ...]]] = {}
     for table in t.metadata.sorted_tables:
-        key = list(table.primary_key.columns)
-        columns = text_columns(table)
-        if not columns:
-            continue
-        # One scan per table: each row says which of its columns hold the needle.
-        hits = [contains(column, needle) for column in columns]
-        query = select(*key, *(case((hit, 1), else_=0) for hit in hits)).where(or_(*hits))
-        for row in conn.execute(query):
-            for index, column in enumerate(columns):
-                if row[len(key) + index]:
-                    places.setdefault(f"{table.name}.{column.name}", []).append(tuple(row[: len(key)]))
+        with engine.connect() as conn:
+            places |= find_in(conn, table, needle)
     return places
