@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from sqlalchemy import case, select
 from sqlalchemy.engine import Connection
 
-from hub.core import ledger, outbound, records
+from hub.core import contract_state, ledger, outbound, records
 from hub.core import store as t
 from hub.core.accounts import load_client
 from hub.core.clients import Client
@@ -138,7 +138,7 @@ def _claim(
                     continue
                 client = clients.get(contact.client) or load_client(conn, contact.client)
                 clients[client.id] = client
-                if not _serves(client, agent):
+                if not _serves(client, agent) or outbound.stopped_by_contract(conn, client.id, now):
                     excluded.add(client.id)
                     continue
                 price = outbound.next_price(conn, client.id, now, settings.tariff)
@@ -199,7 +199,10 @@ def next_message_task(
 
 
 def phone_tasks(store: Store, *, now: datetime, limit: int = 200) -> list[PhoneTask]:
-    """Open phone tasks of agent campaigns (in progress, then pending and due), most urgent first."""
+    """Open phone tasks of agent campaigns (in progress, then pending and due), most urgent first.
+
+    Pending tasks of a client whose contract is over are left out: they are not to be called.
+    """
     with store.connect() as conn:
         rows = conn.execute(
             select(t.contacts.c.id)
@@ -217,15 +220,41 @@ def phone_tasks(store: Store, *, now: datetime, limit: int = 200) -> list[PhoneT
             .limit(limit)
         ).all()
         clients: dict[str, Client] = {}
+        over: dict[str, bool] = {}
         tasks = []
         for row in rows:
             contact = outbound.load(conn, int(row.id))
             if contact is None or (contact.appointment_at <= now and contact.status == "pending"):
                 continue
+            if contact.status == "pending":
+                if contact.client not in over:
+                    account = ledger.lock_account(conn, contact.client, for_update=False)
+                    over[contact.client] = contract_state.has_ended(account, now)
+                if over[contact.client]:
+                    continue
             client = clients.get(contact.client) or load_client(conn, contact.client)
             clients[client.id] = client
             tasks.append(_task(contact, client))
     return tasks
+
+
+def give_back(conn: Connection, contact: Contact, at: datetime) -> None:
+    """Make a claimed contact pending again: its hold released, the times of its unfinished call forgotten.
+
+    The next claim starts afresh, so that its call's answer and talk time are its own.
+    """
+    ledger.change_hold(conn, contact.client, -contact.hold_cents)
+    outbound.set_fields(
+        conn,
+        contact.id,
+        at,
+        status="pending",
+        agent=None,
+        hold_cents=0,
+        answered_at=None,
+        played_at=None,
+        ended_at=None,
+    )
 
 
 def release_task(store: Store, contact_id: int) -> bool:
@@ -234,8 +263,7 @@ def release_task(store: Store, contact_id: int) -> bool:
         contact = outbound.load(conn, contact_id, lock=True)
         if contact is None or contact.status != "in_progress":
             return False
-        ledger.change_hold(conn, contact.client, -contact.hold_cents)
-        outbound.set_fields(conn, contact_id, datetime.now(UTC), status="pending", agent=None, hold_cents=0)
+        give_back(conn, contact, datetime.now(UTC))
     return True
 
 

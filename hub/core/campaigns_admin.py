@@ -15,7 +15,7 @@ from typing import Any, Literal
 from sqlalchemy import String, cast, func, insert, literal, select, update
 from sqlalchemy.engine import Connection
 
-from hub.core import optouts
+from hub.core import contract_state, ledger, optouts
 from hub.core import store as t
 from hub.core.accounts import load_client
 from hub.core.campaigns_csv import CampaignFileError, RowError, parse_contacts
@@ -67,11 +67,13 @@ def create_campaign(
 ) -> dict[str, Any]:
     """Check and store an uploaded campaign; `CampaignFileError` lists every problem, nothing is stored.
 
-    Raises `ledger.UnknownAccount` for an unknown client.
+    Raises `ledger.UnknownAccount` for an unknown client and `ContractOver` for a client whose
+    contract is over at `now` (its contacts would never be made).
     """
     now = now or datetime.now(UTC)
     with store.begin() as conn:
         client = load_client(conn, client_id)
+        _check_contract_running(conn, client.id, now)
         errors: list[RowError] = []
         if mode not in MODES:
             errors.append(RowError(None, "mode", f"{mode!r} is not a mode (expected agent or message)"))
@@ -111,6 +113,17 @@ def create_campaign(
             raise CampaignFileError(sorted(errors, key=lambda error: (error.line or 0, error.column)))
         campaign_id = _insert(conn, client, title, mode, kept, created_by, now, rows)
     return show_campaign(store, campaign_id, contacts=False)
+
+
+def _check_contract_running(conn: Connection, client_id: str, now: datetime) -> None:
+    account = ledger.lock_account(conn, client_id, for_update=False)
+    if not contract_state.has_ended(account, now):
+        return
+    end = account.contract_ends_at
+    when = f"ended on {contract_state.end_date(end)}" if end is not None else "is over"
+    raise contract_state.ContractOver(
+        f"the contract of {client_id!r} {when}: no campaign can be uploaded until it is renewed"
+    )
 
 
 def _insert(

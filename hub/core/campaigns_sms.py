@@ -70,7 +70,8 @@ def send_due_sms(
     """Make every SMS contact due at `now`; counts of what happened (`sent`, `waiting`, `opted_out`, `skipped`).
 
     Nothing is sent in quiet hours, on Sundays or on national holidays. A client whose
-    balance cannot pay the next SMS keeps its contacts pending and is told once.
+    balance cannot pay the next SMS keeps its contacts pending and is told once; a client
+    whose contract is over keeps them pending too (the operator gets an alert).
     `progress` is called after each contact looked at (see `due_count`).
     """
     counts = {"sent": 0, "waiting": 0, "opted_out": 0, "skipped": 0}
@@ -104,6 +105,9 @@ def _send_one(
         if retired is not None:
             return retired, None
         client = load_client(conn, contact.client)
+        if outbound.stopped_by_contract(conn, client.id, now):
+            excluded.add(client.id)
+            return "waiting", None
         if not _sends_messages(conn, registry, client.id):
             notices.alert_once(
                 conn,

@@ -188,6 +188,27 @@ def retire_if_moot(conn: Connection, contact: Contact, at: datetime) -> str | No
     return None
 
 
+def stopped_by_contract(conn: Connection, client_id: str, at: datetime) -> bool:
+    """Whether the client's contract is over at `at` (ended, or its end passed): no contact of it is made.
+
+    Its contacts stay pending, and go on after a renewal, until their appointment passes.
+    The operator gets one alert per contract end; the client was told by the end's email.
+    """
+    account = ledger.lock_account(conn, client_id, for_update=False)
+    if not contract_state.has_ended(account, at):
+        return False
+    end = account.contract_ends_at
+    day = contract_state.end_date(end) if end is not None else "-"
+    notices.alert_once(
+        conn,
+        client=client_id,
+        kind="campaign_contract_over",
+        key=f"outbound-contract:{client_id}:{day}",
+        message=f"{client_id}: campaign contacts wait: the contract ended on {day} (a renewal lets them go on)",
+    )
+    return True
+
+
 def covered(conn: Connection, client_id: str, at: datetime, price: int) -> bool:
     """Whether the client's available balance (minus holds) pays `price` and its service is running."""
     account = ledger.lock_account(conn, client_id)

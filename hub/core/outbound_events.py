@@ -9,6 +9,13 @@ A campaign contact's call or SMS is reported under the call id `contact-<id>`:
 - `sms_delivered` / `sms_failed`: the SMS gateway's delivery report; a failed SMS is
   credited back. A report carrying a reply (`raw: {"reply": "STOP"}`) with STOP or
   PARAR opts the number out of the client's campaigns.
+
+A reply the gateway could not tie to a message comes as an `sms_delivered` event of call
+`reply-<gateway id>` with the sender as `caller`. STOP or PARAR opts the sender out of
+every client that sent it an SMS (`optouts` keeps one entry per number: two clients or
+more make it all clients), or of all clients when none did (the message answered may be
+gone with its contact); any other reply is logged and ignored. Neither makes a record or
+a charge, and the same reply again changes nothing.
 """
 
 from __future__ import annotations
@@ -17,9 +24,11 @@ import logging
 import re
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from hub.core import calls, ledger, optouts, outbound
+from hub.core import store as t
 from hub.core.accounts import load_client
 from hub.core.models import CallEvent, CallRecord, Disposition, EventKind
 from hub.core.outbound import Contact
@@ -43,7 +52,11 @@ OUTBOUND_KINDS = frozenset(
 )
 #: Replies that mean "do not contact me again".
 STOP_WORDS = frozenset({"STOP", "PARAR"})
+#: The call id prefix of a reply that names no message (see `recado_sms.reports`).
+REPLY_PREFIX = "reply-"
 _OPEN = ("pending", "in_progress")
+#: Statuses of SMS contacts whose message went to the gateway.
+_TEXTED = ("sent", "delivered", "failed")
 
 
 class OutboundEventError(ValueError):
@@ -66,8 +79,18 @@ def is_stop(reply: object) -> bool:
     return bool(words) and words[0].upper() in STOP_WORDS
 
 
+def is_loose_reply(event: CallEvent) -> bool:
+    """Whether `event` is an SMS reply that names no message (call id `reply-<gateway id>`)."""
+    return (
+        event.kind is EventKind.SMS_DELIVERED and event.call_id.startswith(REPLY_PREFIX) and "reply" in event.raw
+    )
+
+
 def apply(store: Store, registry: Registry, settings: Settings, event: CallEvent) -> CallRecord | None:
     """Apply one event of a campaign contact; the new record when the event finished the contact."""
+    if is_loose_reply(event):
+        _loose_reply(store, event)
+        return None
     contact_id = outbound.contact_id_of(event.call_id)
     if contact_id is None:
         raise OutboundEventError(
@@ -81,6 +104,31 @@ def apply(store: Store, registry: Registry, settings: Settings, event: CallEvent
         if event.kind in (EventKind.SMS_SENT, EventKind.SMS_DELIVERED, EventKind.SMS_FAILED):
             return _sms(conn, registry, contact, event)
         return _call(conn, registry, settings, contact, event)
+
+
+def _loose_reply(store: Store, event: CallEvent) -> None:
+    reply = str(event.raw.get("reply") or "")
+    sender = mask_phone(event.caller)
+    if not is_stop(reply):
+        log.info("SMS reply %s from %s is no STOP or PARAR: ignored", event.call_id, sender)
+        return
+    try:
+        number = optouts.normalize(event.caller or "")
+    except ValueError:
+        log.warning("SMS reply %s asks to stop, but its sender %s is no phone number: ignored", event.call_id, sender)
+        return
+    with store.begin() as conn:
+        clients = sorted(
+            conn.execute(
+                select(t.contacts.c.client)
+                .distinct()
+                .where(t.contacts.c.number == number, t.contacts.c.channel == "sms", t.contacts.c.status.in_(_TEXTED))
+            ).scalars()
+        )
+        reason = f"SMS reply {reply.strip()[:40]}"
+        for client in clients or [None]:
+            optouts.add(conn, number, client=client, reason=reason, at=event.at)
+    log.info("%s opted out of %s by SMS reply %s", sender, ", ".join(clients) or "every client", event.call_id)
 
 
 def _sms(conn: Connection, registry: Registry, contact: Contact, event: CallEvent) -> CallRecord | None:
@@ -126,8 +174,9 @@ def _call(
 
 def _started(conn: Connection, settings: Settings, contact: Contact, event: CallEvent) -> None:
     if contact.status == "in_progress":
-        if contact.started_at is None:
-            outbound.set_fields(conn, contact.id, event.at, started_at=event.at)
+        # Its call starting is activity of the claimed task: `hub.core.campaigns_stale` keeps it.
+        started = {"started_at": event.at} if contact.started_at is None else {}
+        outbound.set_fields(conn, contact.id, event.at, **started)
         return
     # Called without being claimed first (straight from the task list): hold its price now,
     # as far as the balance allows: the call is already ringing.

@@ -3,7 +3,9 @@
 By default people are contacted Monday to Saturday from 09:00 to 20:00 Lisbon time,
 never on a Portuguese national holiday. `[outbound]` in `recado.toml` changes the
 evening hour quiet time starts (`quiet_start`), the morning hour it ends (`quiet_end`)
-and whether Sundays are allowed (`sunday`).
+and whether Sundays are allowed (`sunday`); it also says how long a phone task claimed by
+an agent may idle before it is given back (`task_claim_timeout_min`, see
+`hub.core.campaigns_stale`).
 """
 
 from __future__ import annotations
@@ -11,13 +13,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hub.core.hours import BusinessHours, HoursConfig, Weekday, parse_window
 
 
 class OutboundSettings(BaseModel):
-    """`[outbound]`: the quiet hours of campaigns (Europe/Lisbon wall-clock times)."""
+    """`[outbound]`: the quiet hours of campaigns (Europe/Lisbon wall-clock times) and how long a task may idle."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -27,6 +29,8 @@ class OutboundSettings(BaseModel):
     quiet_end: str = "09:00"
     #: Whether contacts are made on Sundays too.
     sunday: bool = False
+    #: Minutes a claimed phone task may go without activity (and no call in progress) before it is given back.
+    task_claim_timeout_min: int = Field(default=30, ge=1, le=24 * 60)
 
     @model_validator(mode="after")
     def _window_parses(self) -> Self:

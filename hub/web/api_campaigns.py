@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from hub.core import campaigns_admin, ledger, optouts
 from hub.core.campaigns_csv import CampaignFileError
+from hub.core.contract_state import ContractOver
 from hub.web.api import Who
 from hub.web.context import require, web
 from hub.web.errors import ApiError
@@ -53,7 +54,10 @@ def store_upload(
     name: str | None,
     mode: str,
 ) -> dict[str, Any]:
-    """Create the campaign (shared by the API and the portal); 404 for an unknown client, 422 for bad input."""
+    """Create the campaign (shared by the API and the portal).
+
+    404 for an unknown client, 409 for a client whose contract is over, 422 for bad input.
+    """
     context = web(request)
     try:
         return campaigns_admin.create_campaign(
@@ -69,6 +73,8 @@ def store_upload(
         )
     except ledger.UnknownAccount:
         raise ApiError(404, f"no client {client!r}") from None
+    except ContractOver as exc:
+        raise ApiError(409, str(exc)) from None
     except CampaignFileError as exc:
         raise file_error(exc) from None
 

@@ -94,10 +94,10 @@ async def upload(
             store_upload, request, principal, client.id, data, {"pt": template_pt, "en": template_en}, name, mode
         )
     except ApiError as exc:
-        if exc.status != 422:
+        if exc.status not in (409, 422):  # 409: the contract is over, said above the form like a bad file
             raise
         errors = exc.details or [{"text": exc.message}]
-        return _page(request, principal, expected, client, status_code=422, errors=errors, form=form)
+        return _page(request, principal, expected, client, status_code=exc.status, errors=errors, form=form)
     return RedirectResponse(f"/portal/{client_id}/campaigns/{campaign['id']}?flash=campaign_saved", status_code=303)
 
 
