@@ -307,6 +307,28 @@ async def test_campaign_sms_reports_and_a_stop_reply_go_through_the_real_engine(
     assert opted_out is not None and opted_out["client"] == "acme"
 
 
+async def test_a_stop_reply_that_names_no_message_is_accepted_by_the_real_engine_and_opts_the_sender_out(
+    context: WebContext, plugins: Plugins, hub_socket: socket.socket
+) -> None:
+    store = context.store
+    accounts.purchase(
+        store, plugins.registry, "acme", document_for_plan("12m"), lisbon("2026-03-01 08:00"), TariffConfig()
+    )
+    csv = "name,number,appointment,language,channel\nMaria Simões,912345678,2026-03-20 10:30,pt,sms\n"
+    templates = {"pt": "Olá {{ name }}, lembramos a sua consulta a {{ appointment_date }}."}
+    campaigns_admin.create_campaign(
+        store, plugins.registry, "acme", csv, templates, created_by="operator", now=lisbon("2026-03-02 08:00")
+    )
+    assert send_due_sms(store, plugins.registry, context.settings, now=lisbon("2026-03-02 10:00"))["sent"] == 1
+    async with endpoint(context, hub_socket, Hub(context.engine)) as api:
+        answer = await api.post({"type": "reply", "id": "in_8", "from": "912 345 678", "text": "PARAR"})
+    assert answer.status_code == 202, answer.text
+    assert answer.json() == {"accepted": True, "event": "sms_delivered", "call_id": "reply-in_8"}
+    with store.connect() as conn:
+        opted_out = optouts.get(conn, MOBILE)
+    assert opted_out is not None and opted_out["client"] == "acme"
+
+
 async def test_a_report_the_engine_refuses_gets_422_with_the_engines_reason(
     context: WebContext, hub_socket: socket.socket
 ) -> None:
