@@ -118,7 +118,9 @@ def test_a_task_whose_call_ended_without_an_outcome_is_given_back_and_called_afr
     call(acme, again.contact_id, EventKind.OUTBOUND_STARTED, "2026-03-02 10:40:30")
     call(acme, again.contact_id, EventKind.OUTBOUND_ANSWERED, "2026-03-02 10:41")
     call(acme, again.contact_id, EventKind.ENDED, "2026-03-02 10:42")
-    record = record_outcome(acme, PLUGINS.registry, again.contact_id, "confirmed", at=lisbon("2026-03-02 10:43"), agent="rui")
+    record = record_outcome(
+        acme, PLUGINS.registry, again.contact_id, "confirmed", at=lisbon("2026-03-02 10:43"), agent="rui"
+    )
     assert (record.answered_at, record.talk_seconds) == (lisbon("2026-03-02 10:41"), 60)
 
 
@@ -142,7 +144,9 @@ def test_an_agent_back_after_the_release_may_still_record_the_outcome(acme: Stor
     campaign = upload(acme, PLUGINS, phone_file(1))
     task = claim(acme)
     release(acme, "2026-03-02 10:31")
-    record = record_outcome(acme, PLUGINS.registry, task.contact_id, "confirmed", at=lisbon("2026-03-02 10:35"), agent="ana")
+    record = record_outcome(
+        acme, PLUGINS.registry, task.contact_id, "confirmed", at=lisbon("2026-03-02 10:35"), agent="ana"
+    )
     assert (record.price_cents, contact(acme, campaign)["status"]) == (100, "confirmed")
     assert held(acme) == 0
 

@@ -1,8 +1,9 @@
 """Phone contacts of campaigns as tasks: claimed by an agent, called, answered with an outcome.
 
 An agent asks for the next task (`next_phone_task`): the most urgent pending phone
-contact it may call, within the outbound hours, of a client whose balance covers the
-contact (its price is held, as an admitted call's is). The agent calls the number
+contact it may call, within the outbound hours, of a client whose contract runs and
+whose balance covers the contact (its price is held, as an admitted call's is). A task
+nobody finishes is given back by `hub.core.campaigns_stale`. The agent calls the number
 (showing the client's first number as caller id), reads the script and records the
 outcome (`record_outcome`): confirmed, rescheduled, no answer. A contact of a
 `message` campaign is claimed by the telephony source instead (`next_message_task`),

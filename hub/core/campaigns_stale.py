@@ -71,9 +71,7 @@ def release_stale(store: Store, *, now: datetime, timeout_min: int) -> int:
 
 
 def _run(context: JobContext) -> int:
-    return release_stale(
-        context.store, now=context.now, timeout_min=context.settings.outbound.task_claim_timeout_min
-    )
+    return release_stale(context.store, now=context.now, timeout_min=context.settings.outbound.task_claim_timeout_min)
 
 
 #: The periodic job that gives back abandoned phone tasks (listed in `hub.core.jobs`).

@@ -81,9 +81,7 @@ def is_stop(reply: object) -> bool:
 
 def is_loose_reply(event: CallEvent) -> bool:
     """Whether `event` is an SMS reply that names no message (call id `reply-<gateway id>`)."""
-    return (
-        event.kind is EventKind.SMS_DELIVERED and event.call_id.startswith(REPLY_PREFIX) and "reply" in event.raw
-    )
+    return event.kind is EventKind.SMS_DELIVERED and event.call_id.startswith(REPLY_PREFIX) and "reply" in event.raw
 
 
 def apply(store: Store, registry: Registry, settings: Settings, event: CallEvent) -> CallRecord | None:
@@ -127,8 +125,8 @@ def _loose_reply(store: Store, event: CallEvent) -> None:
         )
         reason = f"SMS reply {reply.strip()[:40]}"
         for client in clients or [None]:
-            optouts.add(conn, number, client=client, reason=reason, at=event.at)
-    log.info("%s opted out of %s by SMS reply %s", sender, ", ".join(clients) or "every client", event.call_id)
+            entry = optouts.add(conn, number, client=client, reason=reason, at=event.at)
+    log.info("%s opted out of %s by SMS reply %s", sender, entry.get("client") or "every client", event.call_id)
 
 
 def _sms(conn: Connection, registry: Registry, contact: Contact, event: CallEvent) -> CallRecord | None:

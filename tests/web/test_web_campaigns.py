@@ -8,6 +8,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
+from sample_clients import buy
+
+from hub.core.store import Store
+from hub.plugins import Plugins
 
 LISBON = ZoneInfo("Europe/Lisbon")
 
@@ -26,6 +30,7 @@ GOOD = contacts_file(
     ("Maria Silva", "912 345 678", in_days(10), "pt", "phone"),
     ("John Smith", "+351 936 000 111", in_days(11, "15:00"), "en", "phone"),
 )
+ONE_PORTUGUESE = contacts_file(("Maria Silva", "912 345 678", in_days(10), "pt", "phone"))
 TEMPLATES = {
     "template_pt": "Olá {{ name }}, confirma a consulta na {{ client }} a {{ appointment_date }} "
     "às {{ appointment_time }}?",
@@ -103,6 +108,19 @@ def test_sms_contacts_are_refused_while_the_client_has_no_sms_destination(http: 
             "(add one of kind sms, or use channel phone)",
         }
     ]
+
+
+def test_a_client_whose_contract_has_ended_cannot_upload(
+    http: TestClient, tokens: Any, web_store: Store, web_plugins: Plugins
+) -> None:
+    buy(web_store, web_plugins, "beta", plan="6m", at="2025-01-06 08:00")
+    response = post_campaign(http, tokens.beta, data=ONE_PORTUGUESE, template_en="")
+    assert response.status_code == 409
+    assert response.json()["error"] == {
+        "code": "conflict",
+        "message": "the contract of 'beta' ended on 2025-07-07: no campaign can be uploaded until it is renewed",
+    }
+    assert http.get("/api/v1/campaigns", headers=bearer(tokens.beta)).json() == []
 
 
 def test_a_missing_file_is_a_clear_error(http: TestClient, tokens: Any) -> None:
@@ -212,6 +230,21 @@ def test_a_refused_upload_in_the_portal_lists_every_problem_and_keeps_the_messag
     assert response.status_code == 422
     assert "line 2, number: &#39;+351 99&#39; is not a Portuguese fixed or mobile number" in response.text
     assert "nada foi guardado" in response.text
+    assert "confirma a consulta na" in response.text
+
+
+def test_the_portal_says_above_the_form_that_an_ended_contract_takes_no_campaign(
+    http: TestClient, tokens: Any, web_store: Store, web_plugins: Plugins
+) -> None:
+    buy(web_store, web_plugins, "beta", plan="6m", at="2025-01-06 08:00")
+    response = http.post(
+        "/portal/beta/campaigns",
+        headers=bearer(tokens.beta) | {"accept-language": "pt"},
+        data=TEMPLATES,
+        files={"file": ("contactos.csv", ONE_PORTUGUESE, "text/csv")},
+    )
+    assert response.status_code == 409
+    assert "ended on 2025-07-07: no campaign can be uploaded until it is renewed" in response.text
     assert "confirma a consulta na" in response.text
 
 
