@@ -15,9 +15,11 @@ for that record and keep the batch going.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import AsyncIterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
@@ -25,6 +27,7 @@ from pydantic import BaseModel, ConfigDict
 from hub.core.models import Delivered, Delivery, Failed, Outcome, Retry
 
 __all__ = [
+    "RETRY_STATUSES",
     "Delivered",
     "Delivery",
     "DestinationError",
@@ -36,7 +39,14 @@ __all__ = [
     "Sink",
     "SinkConfig",
     "SinkError",
+    "is_retry_status",
+    "parse_retry_after",
+    "read_at_most",
 ]
+
+#: Statuses that mean "not now" rather than "not this": 408 Request Timeout, 425 Too Early,
+#: 429 Too Many Requests.
+RETRY_STATUSES = frozenset({408, 425, 429})
 
 
 class SinkError(Exception):
@@ -130,3 +140,44 @@ class Sink:
     def __repr__(self) -> str:
         # Settings may hold secrets: never show them.
         return f"<{type(self).__name__} kind={self.kind!r}>"
+
+
+def is_retry_status(status: int) -> bool:
+    """Whether an HTTP `status` from a platform means "try again later": 408, 425, 429 or any 5xx."""
+    return status in RETRY_STATUSES or status >= 500
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delay in seconds or HTTP date).
+
+    Returns None when the header is absent or unreadable, and 0 for a date in the past.
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)  # RFC 9110 dates are in GMT
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+async def read_at_most(chunks: AsyncIterable[bytes], limit: int) -> bytes:
+    """The first `limit` bytes of a streamed answer (e.g. `httpx.Response.aiter_raw()`), reading no further.
+
+    A platform's answer is read for an id or an error message; a flood is cut off.
+    """
+    received = bytearray()
+    async for chunk in chunks:
+        received.extend(chunk)
+        if len(received) >= limit:
+            break
+    return bytes(received[:limit])

@@ -14,6 +14,8 @@ from types import TracebackType
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from hub.core import accounts, campaigns_admin, directory
 from hub.core.store import Store
 from hub.core.tariff import TariffConfig, document_for_plan, document_for_topup
@@ -70,6 +72,27 @@ def apply_clients(store: Store, plugins: Plugins, tmp_path: Path, sms_url: str, 
     """Apply the campaign clients (no balance yet)."""
     text = clients_yaml(sms_url, hook_url) if hook_url else clients_yaml(sms_url)
     directory.apply_file(store, plugins.registry, tmp_path / "clients.yaml", text=text)
+
+
+def campaign_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The secrets the campaign clients' destinations read, with webhooks to 127.0.0.1 allowed."""
+    monkeypatch.setenv("CAMPAIGN_HOOK_SECRET", "whsec_" + "a" * 44)
+    monkeypatch.setenv("CAMPAIGN_SMS_TOKEN", "gw-token")
+    monkeypatch.setenv("RECADO_WEBHOOK_ALLOW_PRIVATE", "true")
+
+
+def clients_offline(
+    store: Store, plugins: Plugins, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, acme_contract: bool = False
+) -> Store:
+    """The campaign clients applied with their secrets set and an SMS gateway nothing listens at; `store`.
+
+    `acme_contract` buys `acme` its 12-month contract too.
+    """
+    campaign_secrets(monkeypatch)
+    apply_clients(store, plugins, tmp_path, "http://127.0.0.1:9/v1/messages")
+    if acme_contract:
+        buy_contract(store, plugins, "acme")
+    return store
 
 
 def buy_contract(store: Store, plugins: Plugins, client: str, at: str = "2026-03-01 08:00") -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,7 +17,6 @@ from hub.core.jobs import JOBS
 from hub.core.models import CallEvent, EventKind, RouteDecision, WrapUp
 from hub.core.scheduler import JobContext, JobRun, run_jobs, select_jobs
 from hub.core.store import Store
-from hub.core.worker import Worker
 from hub.plugins import Plugins
 from hub.settings import Settings
 
@@ -83,19 +81,6 @@ def tick(
 def done(runs: list[JobRun]) -> int:
     """How many things the runs did together."""
     return sum(run.done for run in runs)
-
-
-def deliver(store: Store, plugins: Plugins) -> None:
-    """Deliver the outbox once, as `recado worker --once` does."""
-
-    async def once() -> None:
-        worker = Worker(store, plugins.registry, Settings(database_url=store.url), worker_id="test")
-        try:
-            await worker.run_once()
-        finally:
-            await worker.aclose()
-
-    asyncio.run(once())
 
 
 def offer(engine: Engine, call_id: str, at: datetime, client: str = "acme") -> RouteDecision:

@@ -19,7 +19,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope, Session
 
 
-class _AnyPortController(Controller):
+class AnyPortController(Controller):
     """aiosmtpd's controller, bound to port 0 so the kernel picks a free port."""
 
     def _trigger_server(self) -> None:
@@ -60,7 +60,7 @@ class MailRelay:
 def mail_relay(monkeypatch: pytest.MonkeyPatch) -> Iterator[MailRelay]:
     """A running relay, with `RECADO_SMTP_HOST`/`_PORT`/`_SECURITY` pointing at it."""
     relay = MailRelay()
-    controller = _AnyPortController(relay, hostname="127.0.0.1", port=0)
+    controller = AnyPortController(relay, hostname="127.0.0.1", port=0)
     controller.start()
     relay.port = controller.port
     monkeypatch.setenv("RECADO_SMTP_HOST", "127.0.0.1")

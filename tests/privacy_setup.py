@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sample_clients import clients_yaml, lisbon
 from sqlalchemy import func, select
 
@@ -17,7 +17,6 @@ from hub.core.engine import Engine
 from hub.core.hours import HoursConfig, Weekday
 from hub.core.models import CallEvent, EventKind, WrapUp, record_id_for
 from hub.core.store import Store
-from hub.core.worker import Worker
 from hub.plugins import Plugins
 from hub.settings import Settings
 
@@ -44,6 +43,12 @@ GAMMA_CLIENT = """
           to: ["gama@gamma.example"]
           smtp: {host: 127.0.0.1, port: 9, security: plain, username: gama, password: {"$env": "GAMMA_SMTP_PASSWORD"}}
 """
+
+
+@pytest.fixture(autouse=True)
+def gamma_smtp_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The password of gamma's SMTP relay, read from the environment (imported, it is set for every test)."""
+    monkeypatch.setenv("GAMMA_SMTP_PASSWORD", GAMMA_PASSWORD)
 
 
 def privacy_clients(maildir: Path, *, acme_months: int | None = 3, beta_months: int | None = None) -> str:
@@ -103,19 +108,6 @@ def answered(
 def offered(engine: Engine, call_id: str, at: datetime, *, did: str = ACME, caller: str = CALLER) -> None:
     """A call offered and not yet over, or refused for a number of no client (a state in `calls`, no record)."""
     engine.decide(CallEvent(call_id=call_id, kind=EventKind.OFFERED, at=at, did=did, caller=caller))
-
-
-def deliver(store: Store, plugins: Plugins) -> None:
-    """Run a worker once over everything due, as `recado worker --once` does."""
-
-    async def once() -> None:
-        worker = Worker(store, plugins.registry, Settings(database_url=store.url), worker_id="test")
-        try:
-            await worker.run_once()
-        finally:
-            await worker.aclose()
-
-    asyncio.run(once())
 
 
 def kill_pending(store: Store, client: str, reason: str) -> int:

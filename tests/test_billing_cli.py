@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 from billing_setup import sign_up
+from recado_cli import Result, operator_env, recado
 
 from hub.core.store import Store
 from hub.plugins import Plugins
 
-RECADO = str(Path(sys.executable).with_name("recado"))
 EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "examples"
 RECADO_TOML = """\
 [billing]
@@ -30,20 +26,6 @@ public_url = "https://recado.example"
 
 
 @dataclass
-class Run:
-    """What one `recado` run did."""
-
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        """Stdout of a successful run, as JSON."""
-        assert self.code == 0, self.err
-        return json.loads(self.out)
-
-
-@dataclass
 class Operator:
     """`recado` in a working directory with a recado.toml, against its own SQLite file."""
 
@@ -54,14 +36,10 @@ class Operator:
         """The database."""
         return f"sqlite:///{self.cwd / 'recado.db'}"
 
-    def __call__(self, *args: str) -> Run:
+    def __call__(self, *args: str) -> Result:
         """Run `recado ARGS`."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith("RECADO_")}
-        env |= {"RECADO_PLUGINS": "email", "COLUMNS": "200", "RECADO_SECRET_KEY": os.environ["RECADO_SECRET_KEY"]}
-        done = subprocess.run(
-            [RECADO, "--db", self.url, *args], cwd=self.cwd, env=env, capture_output=True, text=True, timeout=120
-        )
-        return Run(done.returncode, done.stdout, done.stderr)
+        env = operator_env(RECADO_PLUGINS="email", RECADO_SECRET_KEY=os.environ["RECADO_SECRET_KEY"])
+        return recado(*args, db=self.url, cwd=self.cwd, env=env)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from campaign_setup import apply_clients, lisbon, phone_file, sms_file, upload
+from campaign_setup import clients_offline, lisbon, phone_file, sms_file, upload
 from sqlalchemy import func, select
 
 from hub.core import accounts, campaigns_admin, contracts, ledger, notices, outbox
@@ -33,10 +33,7 @@ SIX_MONTHS = 9600
 @pytest.fixture
 def acme(sqlite_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
     """`acme` with a 6-month contract bought on 2026-03-01 (96.00 EUR of balance)."""
-    monkeypatch.setenv("CAMPAIGN_HOOK_SECRET", "whsec_" + "a" * 44)
-    monkeypatch.setenv("CAMPAIGN_SMS_TOKEN", "gw-token")
-    monkeypatch.setenv("RECADO_WEBHOOK_ALLOW_PRIVATE", "true")
-    apply_clients(sqlite_store, PLUGINS, tmp_path, "http://127.0.0.1:9/v1/messages")
+    clients_offline(sqlite_store, PLUGINS, tmp_path, monkeypatch)
     accounts.purchase(
         sqlite_store, PLUGINS.registry, "acme", document_for_plan("6m"), lisbon("2026-03-01 08:00"), TariffConfig()
     )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import outbox_worker
 import pytest
 from campaign_setup import SMS_TOKEN, SmsGateway, apply_clients, buy_contract, lisbon, phone_file, sms_file, upload
 from jsonschema import Draft202012Validator
@@ -20,7 +20,6 @@ from hub.core.campaigns_sms import send_due_sms
 from hub.core.engine import Engine
 from hub.core.models import CallEvent, EventKind
 from hub.core.store import Store
-from hub.core.worker import Worker
 from hub.plugins import Plugins
 from hub.settings import Settings
 
@@ -52,14 +51,7 @@ def acme(sqlite_store: Store, tmp_path: Path, receiver: WebhookReceiver, gateway
 
 
 def deliver(store: Store) -> None:
-    async def once() -> None:
-        worker = Worker(store, PLUGINS.registry, Settings(database_url=store.url), worker_id="test")
-        try:
-            await worker.run_once()
-        finally:
-            await worker.aclose()
-
-    asyncio.run(once())
+    outbox_worker.deliver(store, PLUGINS)
 
 
 def received_records(receiver: WebhookReceiver) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from campaign_setup import apply_clients, buy_contract, lisbon, phone_file, sms_file, topup, upload
+from campaign_setup import clients_offline, lisbon, phone_file, sms_file, topup, upload
 from sqlalchemy import select
 
 from hub.core import campaigns_admin, ledger, notices, optouts, outbox, records
@@ -35,12 +35,7 @@ MONDAY = "2026-03-02 10:00"
 @pytest.fixture
 def acme(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
     """`acme` (agents ana and rui) with a 12-month contract, on SQLite and PostgreSQL."""
-    monkeypatch.setenv("CAMPAIGN_HOOK_SECRET", "whsec_" + "a" * 44)
-    monkeypatch.setenv("CAMPAIGN_SMS_TOKEN", "gw-token")
-    monkeypatch.setenv("RECADO_WEBHOOK_ALLOW_PRIVATE", "true")
-    apply_clients(store, PLUGINS, tmp_path, "http://127.0.0.1:9/v1/messages")
-    buy_contract(store, PLUGINS, "acme")
-    return store
+    return clients_offline(store, PLUGINS, tmp_path, monkeypatch, acme_contract=True)
 
 
 def settings(store: Store) -> Settings:
@@ -180,10 +175,7 @@ def test_phone_and_sms_contacts_share_the_months_count(acme: Store) -> None:
 def test_no_task_is_given_when_the_balance_cannot_pay_it_and_the_client_is_told(
     sqlite_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("CAMPAIGN_HOOK_SECRET", "whsec_" + "a" * 44)
-    monkeypatch.setenv("CAMPAIGN_SMS_TOKEN", "gw-token")
-    monkeypatch.setenv("RECADO_WEBHOOK_ALLOW_PRIVATE", "true")
-    apply_clients(sqlite_store, PLUGINS, tmp_path, "http://127.0.0.1:9/v1/messages")
+    clients_offline(sqlite_store, PLUGINS, tmp_path, monkeypatch)
     topup(sqlite_store, PLUGINS, "acme", 20, "2026-03-01 12:00")
     with sqlite_store.begin() as conn:
         ledger.change_hold(conn, "acme", 1950)  # calls in progress

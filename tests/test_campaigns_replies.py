@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from campaign_setup import buy_contract, clients_yaml, lisbon, phone_file, sms_file, upload
+from campaign_setup import buy_contract, campaign_secrets, clients_yaml, lisbon, phone_file, sms_file, upload
 from sqlalchemy import func, select
 
 from hub.core import campaigns_admin, directory, ledger, optouts
@@ -32,9 +32,7 @@ BETA_SMS = (
 @pytest.fixture
 def hub(sqlite_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
     """`acme` and `beta`, both under contract and both with an SMS destination."""
-    monkeypatch.setenv("CAMPAIGN_HOOK_SECRET", "whsec_" + "a" * 44)
-    monkeypatch.setenv("CAMPAIGN_SMS_TOKEN", "gw-token")
-    monkeypatch.setenv("RECADO_WEBHOOK_ALLOW_PRIVATE", "true")
+    campaign_secrets(monkeypatch)
     mail = '{id: mail, kind: email, settings: {to: ["beta@beta.example"], maildir: "/nonexistent/maildir"}}'
     text = clients_yaml(SMS_URL)
     assert mail in text

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from campaign_setup import apply_clients, buy_contract, lisbon, sms_file, topup, upload
+from campaign_setup import clients_offline, lisbon, sms_file, topup, upload
 from sqlalchemy import select
 
 from hub.core import accounts, campaigns_admin, ledger, notices, optouts, outbox, records
@@ -28,12 +28,7 @@ PLUGINS = Plugins(only={"webhook", "sms", "email"})
 @pytest.fixture
 def acme(sqlite_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
     """`acme` with a 12-month contract (156.00 EUR) and SMS and webhook destinations."""
-    monkeypatch.setenv("CAMPAIGN_HOOK_SECRET", "whsec_" + "a" * 44)
-    monkeypatch.setenv("CAMPAIGN_SMS_TOKEN", "gw-token")
-    monkeypatch.setenv("RECADO_WEBHOOK_ALLOW_PRIVATE", "true")
-    apply_clients(sqlite_store, PLUGINS, tmp_path, "http://127.0.0.1:9/v1/messages")
-    buy_contract(sqlite_store, PLUGINS, "acme")
-    return sqlite_store
+    return clients_offline(sqlite_store, PLUGINS, tmp_path, monkeypatch, acme_contract=True)
 
 
 def settings_of(store: Store, **outbound: Any) -> Settings:
@@ -180,10 +175,7 @@ def test_the_count_starts_again_in_a_new_month(acme: Store) -> None:
 def test_contacts_the_balance_cannot_pay_stay_pending_and_the_client_is_told_once(
     sqlite_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("CAMPAIGN_HOOK_SECRET", "whsec_" + "a" * 44)
-    monkeypatch.setenv("CAMPAIGN_SMS_TOKEN", "gw-token")
-    monkeypatch.setenv("RECADO_WEBHOOK_ALLOW_PRIVATE", "true")
-    apply_clients(sqlite_store, PLUGINS, tmp_path, "http://127.0.0.1:9/v1/messages")
+    clients_offline(sqlite_store, PLUGINS, tmp_path, monkeypatch)
     topup(sqlite_store, PLUGINS, "acme", 20, "2026-03-01 12:00")
     campaign = upload(sqlite_store, PLUGINS, sms_file(23))
     assert dispatch(sqlite_store, "2026-03-02 10:00") == {"sent": 20, "waiting": 3, "opted_out": 0, "skipped": 0}

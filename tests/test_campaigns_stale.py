@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from campaign_setup import apply_clients, buy_contract, lisbon, phone_file, upload
+from campaign_setup import clients_offline, lisbon, phone_file, upload
 from pydantic import ValidationError
 
 from hub.core import campaigns_admin, ledger
@@ -29,12 +29,7 @@ MONDAY = "2026-03-02 10:00"
 @pytest.fixture
 def acme(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
     """`acme` (agents ana and rui) with a 12-month contract and one phone contact to make, on SQLite and PostgreSQL."""
-    monkeypatch.setenv("CAMPAIGN_HOOK_SECRET", "whsec_" + "a" * 44)
-    monkeypatch.setenv("CAMPAIGN_SMS_TOKEN", "gw-token")
-    monkeypatch.setenv("RECADO_WEBHOOK_ALLOW_PRIVATE", "true")
-    apply_clients(store, PLUGINS, tmp_path, "http://127.0.0.1:9/v1/messages")
-    buy_contract(store, PLUGINS, "acme")
-    return store
+    return clients_offline(store, PLUGINS, tmp_path, monkeypatch, acme_contract=True)
 
 
 def settings(store: Store, **outbound: Any) -> Settings:

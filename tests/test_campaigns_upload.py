@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from campaign_setup import TEMPLATES, apply_clients, contacts_csv, lisbon, phone_file, sms_file, upload
+from campaign_setup import TEMPLATES, clients_offline, contacts_csv, lisbon, phone_file, sms_file, upload
 from sqlalchemy import func, select
 
 from hub.core import campaigns_admin, optouts
@@ -17,10 +17,7 @@ from hub.plugins import Plugins
 
 @pytest.fixture
 def hub(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
-    monkeypatch.setenv("CAMPAIGN_HOOK_SECRET", "whsec_" + "a" * 44)
-    monkeypatch.setenv("CAMPAIGN_SMS_TOKEN", "gw-token")
-    monkeypatch.setenv("RECADO_WEBHOOK_ALLOW_PRIVATE", "true")
-    apply_clients(store, PLUGINS, tmp_path, "http://127.0.0.1:9/v1/messages")
+    clients_offline(store, PLUGINS, tmp_path, monkeypatch)
     return store
 
 

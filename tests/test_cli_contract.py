@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import shutil
 import socket
 import sqlite3
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from recado_cli import Result, operator_env, recado
 
-RECADO = str(Path(sys.executable).with_name("recado"))
 HOOK_SECRET = "whsec_" + base64.b64encode(b"k" * 32).decode()
 
 EVENTS = """\
@@ -106,20 +103,6 @@ mapping = { caller = "{{ call.caller }}" }
 
 
 @dataclass
-class Result:
-    """What one `recado` run did."""
-
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        """Stdout of a successful run, parsed as one JSON document."""
-        assert self.code == 0, self.err
-        return json.loads(self.out)
-
-
-@dataclass
 class Cli:
     """`recado` run in `cwd` against the SQLite file `db`."""
 
@@ -133,16 +116,8 @@ class Cli:
         Only the commands that build sinks load the webhook plugin: the others start faster.
         """
         plugins = "email,webhook" if args[:2] == ("clients", "apply") or args[0] == "worker" else "email"
-        done = subprocess.run(
-            [RECADO, "--db", f"sqlite:///{self.db}", *args],
-            cwd=self.cwd,
-            env={**self.env, "RECADO_PLUGINS": plugins, **env},
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        return Result(done.returncode, done.stdout, done.stderr)
+        environment = {**self.env, "RECADO_PLUGINS": plugins, **env}
+        return recado(*args, db=f"sqlite:///{self.db}", cwd=self.cwd, env=environment, stdin=stdin)
 
     @property
     def maildir(self) -> Path:
@@ -152,13 +127,7 @@ class Cli:
 
 def base_env() -> dict[str, str]:
     """The environment of a `recado` run: no RECADO_* from outside, the webhook plugin allowed locally."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RECADO_")}
-    env.update(
-        RECADO_WEBHOOK_ALLOW_PRIVATE="true",
-        ACME_HOOK_SECRET=HOOK_SECRET,
-        COLUMNS="200",
-    )
-    return env
+    return operator_env(RECADO_WEBHOOK_ALLOW_PRIVATE="true", ACME_HOOK_SECRET=HOOK_SECRET)
 
 
 @pytest.fixture
@@ -621,11 +590,9 @@ def test_recado_plugins_variable_limits_what_loads(cli: Cli) -> None:
 
 def test_plugins_setting_in_recado_toml_limits_what_loads(cli: Cli) -> None:
     (cli.cwd / "recado.toml").write_text('plugins = "email"\n', encoding="utf-8")
-    done = subprocess.run(
-        [RECADO, "plugins", "--json"], cwd=cli.cwd, env=cli.env, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    assert {p["name"] for p in json.loads(done.stdout)} == {"builtin", "email"}
+    done = recado("plugins", "--json", db=None, cwd=cli.cwd, env=cli.env)
+    assert done.code == 0, done.err
+    assert {p["name"] for p in json.loads(done.out)} == {"builtin", "email"}
 
 
 # --- demo ----------------------------------------------------------------------------------------

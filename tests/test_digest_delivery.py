@@ -19,8 +19,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope, Session
+from mail_relay import AnyPortController
+from outbox_worker import run_worker_once
 from sample_clients import buy
 
 from hub.core import directory, outbox
@@ -29,7 +30,6 @@ from hub.core.engine import Engine
 from hub.core.hours import HoursConfig, Weekday
 from hub.core.models import CallEvent, Delivered, EventKind, WrapUp
 from hub.core.store import Store
-from hub.core.worker import Worker
 from hub.plugins import Plugins
 from hub.settings import Settings
 
@@ -38,13 +38,6 @@ ALWAYS_OPEN = HoursConfig(
     windows={day: ["00:00-24:00"] for day in Weekday}, lisbon_holiday=False, national_holidays=False
 )
 NAMES = ("Inês Araújo", "Rui Gonçalves", "Maria Simões")
-
-
-class _AnyPortController(Controller):
-    def _trigger_server(self) -> None:
-        if self.port == 0 and self.server is not None:
-            self.port = self.server.sockets[0].getsockname()[1]
-        super()._trigger_server()
 
 
 class Relay:
@@ -79,7 +72,7 @@ class Relay:
 @pytest.fixture
 def relay() -> Iterator[Relay]:
     found = Relay()
-    controller = _AnyPortController(found, hostname="127.0.0.1", port=0)
+    controller = AnyPortController(found, hostname="127.0.0.1", port=0)
     controller.start()
     found.port = controller.port
     yield found
@@ -135,15 +128,7 @@ def next_one_pm(after: datetime) -> datetime:
 def run_worker(store: Store, plugins: Plugins, at: datetime | None = None) -> None:
     settings = Settings(database_url=store.url)
     settings.delivery.schedule_s = [0, 300, 300, 300]
-
-    async def once() -> None:
-        worker = Worker(store, plugins.registry, settings, worker_id="w", clock=(lambda: at) if at else None)
-        try:
-            await worker.run_once()
-        finally:
-            await worker.aclose()
-
-    asyncio.run(once())
+    run_worker_once(store, plugins.registry, settings, worker_id="w", clock=(lambda: at) if at else None)
 
 
 def digest_rows(store: Store) -> list[dict[str, Any]]:

@@ -11,7 +11,6 @@ from lifecycle_support import (
     account,
     answered_call,
     apply,
-    deliver,
     done,
     mail_keys,
     offer,
@@ -20,6 +19,7 @@ from lifecycle_support import (
     tick,
 )
 from mail_relay import MailRelay, mail_relay  # noqa: F401  (fixture)
+from outbox_worker import deliver
 from sample_clients import buy, lisbon, topup
 
 from hub.core import accounts

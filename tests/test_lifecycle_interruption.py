@@ -6,8 +6,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from lifecycle_support import ACME_MAIL, account, answered_call, apply, deliver, mail_keys, offer
+from lifecycle_support import ACME_MAIL, account, answered_call, apply, mail_keys, offer
 from mail_relay import MailRelay, mail_relay  # noqa: F401  (fixture)
+from outbox_worker import deliver
 from sample_clients import lisbon, topup
 
 from hub.core.engine import Engine

@@ -13,7 +13,6 @@ from lifecycle_support import (
     account,
     answered_call,
     apply,
-    deliver,
     done,
     mail_keys,
     snapshot,
@@ -21,6 +20,7 @@ from lifecycle_support import (
     tick,
 )
 from mail_relay import MailRelay, mail_relay  # noqa: F401  (fixture)
+from outbox_worker import deliver
 from pydantic import ValidationError
 from sample_clients import lisbon, topup
 from sqlalchemy import func, select

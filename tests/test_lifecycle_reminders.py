@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from lifecycle_support import ACME_MAIL, account, apply, deliver, done, lifecycle_clients, mail_keys, snapshot, tick
+from lifecycle_support import ACME_MAIL, account, apply, done, lifecycle_clients, mail_keys, snapshot, tick
 from mail_relay import MailRelay, mail_relay  # noqa: F401  (fixture)
+from outbox_worker import deliver
 from sample_clients import buy, lisbon
 from sqlalchemy import select
 

@@ -13,7 +13,6 @@ from lifecycle_support import (
     account,
     answered_calls,
     apply,
-    deliver,
     done,
     mail_keys,
     snapshot,
@@ -21,6 +20,7 @@ from lifecycle_support import (
     tick,
 )
 from mail_relay import MailRelay, mail_relay  # noqa: F401  (fixture)
+from outbox_worker import deliver
 from sample_clients import buy, lisbon, topup
 
 from hub.core.engine import Engine

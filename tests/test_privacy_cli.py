@@ -7,15 +7,13 @@ import os
 import shutil
 import sqlite3
 import stat
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from recado_cli import Result, operator_env, recado
 
-RECADO = str(Path(sys.executable).with_name("recado"))
 CALLER = "+351912345678"
 SECRET = "relay-pass-Qm4"
 
@@ -59,20 +57,6 @@ def call(call_id: str, day: str, caller: str = CALLER, name: str = "Maria Simõe
 
 
 @dataclass
-class Result:
-    """What one `recado` run did."""
-
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        """Stdout of a successful run, parsed."""
-        assert self.code == 0, self.err
-        return json.loads(self.out)
-
-
-@dataclass
 class Cli:
     """`recado` run in `cwd` against `cwd/x.db`."""
 
@@ -80,18 +64,8 @@ class Cli:
 
     def __call__(self, *args: str, stdin: str | None = None, **env: str) -> Result:
         """Run `recado --db … ARGS`."""
-        environment = {k: v for k, v in os.environ.items() if not k.startswith("RECADO_")}
-        environment |= {"RECADO_PLUGINS": "email", "ACME_RELAY_PASSWORD": SECRET, "COLUMNS": "200", **env}
-        done = subprocess.run(
-            [RECADO, "--db", f"sqlite:///{self.cwd / 'x.db'}", *args],
-            cwd=self.cwd,
-            env=environment,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        return Result(done.returncode, done.stdout, done.stderr)
+        environment = operator_env(RECADO_PLUGINS="email", ACME_RELAY_PASSWORD=SECRET, **env)
+        return recado(*args, db=f"sqlite:///{self.cwd / 'x.db'}", cwd=self.cwd, env=environment, stdin=stdin)
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
         """Rows of a query on the database, read directly."""

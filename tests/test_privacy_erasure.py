@@ -9,10 +9,10 @@ from typing import Any
 
 import phonenumbers
 import pytest
+from outbox_worker import deliver
 from privacy_setup import (
     BETA,
     CALLER,
-    GAMMA_PASSWORD,
     NAME,
     OTHER,
     answered,
@@ -20,8 +20,8 @@ from privacy_setup import (
     balances,
     campaign,
     database_text,
-    deliver,
     engine_for,
+    gamma_smtp_password,  # noqa: F401  (autouse fixture)
     kill_pending,
     ledger_rows,
     offered,
@@ -41,11 +41,6 @@ AT = datetime(2026, 7, 1, 9, 0, tzinfo=UTC)
 NATIONAL = "912345678"
 #: Where the number may stay after an erasure, on purpose.
 KEPT = {"blocked_numbers", "opt_outs"}
-
-
-@pytest.fixture(autouse=True)
-def _gamma_secret(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GAMMA_SMTP_PASSWORD", GAMMA_PASSWORD)
 
 
 @pytest.fixture

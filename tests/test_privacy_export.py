@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from outbox_worker import deliver
 from privacy_setup import (
     BETA,
     CALLER,
@@ -18,8 +19,8 @@ from privacy_setup import (
     answered,
     apply,
     campaign,
-    deliver,
     engine_for,
+    gamma_smtp_password,  # noqa: F401  (autouse fixture)
     offered,
 )
 from sample_clients import buy, lisbon
@@ -62,11 +63,6 @@ NUMBER_SECTIONS = [
     "blocked_by",
     "opt_out",
 ]
-
-
-@pytest.fixture(autouse=True)
-def _gamma_secret(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GAMMA_SMTP_PASSWORD", GAMMA_PASSWORD)
 
 
 @pytest.fixture

@@ -6,16 +6,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from outbox_worker import deliver
 from privacy_setup import (
     BETA,
-    GAMMA_PASSWORD,
     answered,
     apply,
     balances,
     campaign,
     count,
-    deliver,
     engine_for,
+    gamma_smtp_password,  # noqa: F401  (autouse fixture)
     kill_pending,
     ledger_rows,
     offered,
@@ -39,11 +39,6 @@ from hub.plugins import Plugins
 from hub.settings import PrivacySettings, Settings
 
 JULY = lisbon("2026-07-15 12:00")
-
-
-@pytest.fixture(autouse=True)
-def _gamma_secret(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GAMMA_SMTP_PASSWORD", GAMMA_PASSWORD)
 
 
 @pytest.fixture

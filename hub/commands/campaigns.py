@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from hub.commands.context import LISBON, InputError, console, err_console, get, parse_at, print_json
+from hub.commands.context import LISBON, InputError, console, err_console, get, parse_at, print_json, progress_bar
 from hub.core import campaigns_admin
 from hub.core.campaigns_csv import CampaignFileError
 from hub.core.campaigns_sms import due_count, send_due_sms
@@ -168,15 +167,7 @@ def dispatch(
     context = get(ctx)
     now = parse_at(at) or datetime.now(UTC)
     show_progress = not json_output and err_console.is_terminal
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        disable=not show_progress,
-        transient=True,
-    )
+    progress = progress_bar(show=show_progress, transient=True)
     with progress:
         task = progress.add_task("SMS", total=due_count(context.store, now))
         counts = send_due_sms(

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from hub.core.store import Store
 from hub.plugins import Plugins
@@ -77,6 +78,19 @@ def print_json(value: Any) -> None:
     """Print `value` as JSON on stdout (one document)."""
     sys.stdout.write(json.dumps(value, ensure_ascii=False, default=str) + "\n")
     sys.stdout.flush()
+
+
+def progress_bar(*, show: bool, transient: bool = False) -> Progress:
+    """The progress bar of long commands, on stderr so that stdout stays clean for `--json` and pipes."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        disable=not show,
+        transient=transient,
+    )
 
 
 def parse_at(value: str | None) -> datetime | None:

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 
-from hub.commands.context import err_console, fail, get, print_json
+from hub.commands.context import err_console, fail, get, print_json, progress_bar
 from hub.core.engine import Engine
 from hub.core.ingest import ingest as run_ingest
 
@@ -51,14 +51,7 @@ def command(
     context = get(ctx)
     engine = Engine(context.store, context.plugins.registry, context.settings, notify=context.notify)
     show_progress = not json_output and file != "-" and err_console.is_terminal
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        disable=not show_progress,
-    )
+    progress = progress_bar(show=show_progress)
     with progress:
         report = run_ingest(engine, _lines(file, progress if show_progress else None), close_at_end=not keep_open)
     for error in report.errors:

@@ -6,10 +6,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from hub.commands.context import InputError, console, err_console, get, print_json
+from hub.commands.context import InputError, console, err_console, get, print_json, progress_bar
 from hub.core import reconcile
 from hub.core.statements import FORMATS, StatementError, parse_statement
 from hub.core.tariff import format_eur
@@ -44,14 +43,7 @@ def import_(
         statement = parse_statement(data, name=str(file), format=format)
     except StatementError as exc:
         raise InputError(str(exc)) from None
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        disable=json_output or not err_console.is_terminal,
-    )
+    progress = progress_bar(show=not json_output and err_console.is_terminal)
     with progress:
         task = progress.add_task("importing", total=len(statement.lines))
         report = reconcile.import_statement(

@@ -12,11 +12,10 @@ from pathlib import Path
 from typing import IO, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import Engine
 
-from hub.commands.context import InputError, console, err_console, get, parse_at, print_json
+from hub.commands.context import InputError, console, err_console, get, parse_at, print_json, progress_bar
 from hub.core import export, privacy_log
 from hub.core.erasure import erase_caller
 from hub.core.privacy_log import ACTIONS
@@ -30,17 +29,6 @@ def _actor() -> str:
         return f"cli {getpass.getuser()}"
     except (KeyError, OSError):
         return "cli"
-
-
-def _progress(show: bool) -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        disable=not show,
-    )
 
 
 @app.command("purge")
@@ -61,7 +49,7 @@ def purge(
     context = get(ctx)
     now = parse_at(at) or datetime.now(UTC)
     show = not json_output and not dry_run and err_console.is_terminal
-    with _progress(show) as progress:
+    with progress_bar(show=show) as progress:
         tasks: dict[str, Any] = {}
 
         def advance(subject: str, done: int, total: int) -> None:
@@ -102,7 +90,7 @@ def purge(
 
 
 def _write(sections: list[export.Section], handle: IO[str], engine: Engine, show: bool) -> dict[str, int]:
-    with _progress(show) as progress:
+    with progress_bar(show=show) as progress:
         task = progress.add_task("export", total=export.total_rows(sections))
         return export.write_json(sections, handle, engine, advance=lambda n: progress.advance(task, n))
 

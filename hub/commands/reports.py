@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -15,7 +14,7 @@ from rich.table import Table
 
 from hub.commands.context import InputError, console, err_console, get, print_json
 from hub.core import reports
-from hub.core.clock import now_for_views
+from hub.core.clock import now_for_reports, now_for_views
 from hub.core.report_chart import bar_rows
 from hub.core.report_delivery import MonthNotOver, send_month_reports
 from hub.core.report_words import duration, label
@@ -78,8 +77,7 @@ def month_command(
     with context.store.connect() as conn:
         clock = now_for_views(conn)
         chosen = _month(month, reports.current_month(clock))
-        # A replayed history may run behind or ahead of the wall clock: a month is over by either.
-        now = max(clock, datetime.now(UTC))
+        now = now_for_reports(conn)
         report = reports.month_report(conn, client, chosen, tariff=context.settings.tariff, now=now)
     if json_output:
         print_json(report.model_dump(mode="json"))
@@ -135,7 +133,7 @@ def operator_command(
     with context.store.connect() as conn:
         clock = now_for_views(conn)
         chosen = _month(month, reports.current_month(clock))
-        now = max(clock, datetime.now(UTC))
+        now = now_for_reports(conn)
         ids = reports.client_ids(conn)
         found = [
             reports.month_report(conn, client_id, chosen, tariff=context.settings.tariff, now=now)
@@ -174,7 +172,7 @@ def send_command(
     """Queue the monthly report emails now (each client at most once per month); workers deliver them."""
     context = get(ctx)
     with context.store.connect() as conn:
-        now = max(datetime.now(UTC), now_for_views(conn))
+        now = now_for_reports(conn)
     chosen = _month(month, reports.previous_month(reports.current_month(now)))
     try:
         result = send_month_reports(

@@ -252,9 +252,7 @@ def _activate(
                 bought = accounts.purchase(joined, registry, client_id, message, at, settings.tariff)
                 after_commit.append(("purchase_made", {"client": client_id, "document": bought}))
             _set_signup(conn, signup.id, status=ACTIVE, problem=None, did=did, activated_at=to_db(at))
-            conn.execute(update(t.invoices).where(t.invoices.c.number == invoice.number).values(fulfilled_at=to_db(at)))
-            client = accounts.load_client(conn, client_id)
-            account = ledger.lock_account(conn, client_id)
+            client, account = _mark_fulfilled(conn, invoice, at)
             ends = account.contract_ends_at or at
             welcome.send_welcome(
                 conn, client, invoice, did=did, contract_ends_at=ends, balance_cents=account.balance_cents, at=at
@@ -287,9 +285,7 @@ def _renew(
         with conn.begin_nested():
             report = contracts.renew(joined, registry, invoice.client, invoice.plan, at, settings)
             after_commit.append(("purchase_made", {"client": invoice.client, "document": report["document"]}))
-            conn.execute(update(t.invoices).where(t.invoices.c.number == invoice.number).values(fulfilled_at=to_db(at)))
-            client: Client = accounts.load_client(conn, invoice.client)
-            account = ledger.lock_account(conn, invoice.client)
+            client, account = _mark_fulfilled(conn, invoice, at)
             ends = account.contract_ends_at or at
             welcome.send_renewed(
                 conn, client, invoice, contract_ends_at=ends, balance_cents=account.balance_cents, at=at
@@ -305,6 +301,12 @@ def _renew(
         contract_ends_at=account.contract_ends_at,
         balance_cents=account.balance_cents,
     )
+
+
+def _mark_fulfilled(conn: Connection, invoice: Invoice, at: datetime) -> tuple[Client, ledger.Account]:
+    """Record that the paid invoice was fulfilled; the client and its (locked) account as they are now."""
+    conn.execute(update(t.invoices).where(t.invoices.c.number == invoice.number).values(fulfilled_at=to_db(at)))
+    return accounts.load_client(conn, invoice.client), ledger.lock_account(conn, invoice.client)
 
 
 def _failed(

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from sqlalchemy import String, cast, func, insert, literal, select, update
 from sqlalchemy.engine import Connection
 
-from hub.core import contract_state, ledger, optouts
+from hub.core import contract_state, ledger, optouts, records
 from hub.core import store as t
 from hub.core.accounts import load_client
 from hub.core.campaigns_csv import CampaignFileError, RowError, parse_contacts
@@ -44,13 +44,6 @@ STATUSES = (
 
 class UnknownCampaign(LookupError):
     """No campaign with this id (or not within the asker's reach)."""
-
-
-def _has_message_destination(conn: Connection, registry: Registry, client_id: str) -> bool:
-    rows = conn.execute(
-        select(t.destinations.c.kind).where(t.destinations.c.client == client_id, t.destinations.c.enabled.is_(True))
-    ).scalars()
-    return any(registry.sends_messages(kind) for kind in rows)
 
 
 def create_campaign(
@@ -94,7 +87,9 @@ def create_campaign(
         except TemplateProblem as exc:
             errors.extend(RowError(None, field, message) for field, message in exc.problems)
             kept = {}
-        if any(row.channel == "sms" for row in rows) and not _has_message_destination(conn, registry, client.id):
+        if any(row.channel == "sms" for row in rows) and not records.has_message_destination(
+            conn, client.id, registry.sends_messages
+        ):
             first = next(row.line for row in rows if row.channel == "sms")
             errors.append(
                 RowError(

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from hub.core import notices, outbound
+from hub.core import notices, outbound, records
 from hub.core import store as t
 from hub.core.accounts import load_client
 from hub.core.models import Disposition
@@ -49,13 +49,6 @@ def due_count(store: Store, now: datetime) -> int:
             t.contacts.c.status == "pending", t.contacts.c.channel == "sms", t.contacts.c.due_at <= to_db(now)
         )
         return int(conn.execute(query).scalar_one())
-
-
-def _sends_messages(conn: Connection, registry: Registry, client_id: str) -> bool:
-    kinds = conn.execute(
-        select(t.destinations.c.kind).where(t.destinations.c.client == client_id, t.destinations.c.enabled.is_(True))
-    ).scalars()
-    return any(registry.sends_messages(kind) for kind in kinds)
 
 
 def send_due_sms(
@@ -108,7 +101,7 @@ def _send_one(
         if outbound.stopped_by_contract(conn, client.id, now):
             excluded.add(client.id)
             return "waiting", None
-        if not _sends_messages(conn, registry, client.id):
+        if not records.has_message_destination(conn, client.id, registry.sends_messages):
             notices.alert_once(
                 conn,
                 client=client.id,

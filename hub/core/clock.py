@@ -38,3 +38,11 @@ def advance(conn: Connection, at: datetime) -> bool:
 def now_for_views(conn: Connection) -> datetime:
     """The event clock, or the wall clock when no event was ever processed."""
     return event_clock(conn) or datetime.now(UTC)
+
+
+def now_for_reports(conn: Connection) -> datetime:
+    """The later of the event clock and the wall clock, for month reports.
+
+    A replayed history may run behind or ahead of the wall clock: a month is over by either.
+    """
+    return max(now_for_views(conn), datetime.now(UTC))

@@ -90,6 +90,14 @@ def filter_matches(raw_filter: dict[str, Any] | None, record: CallRecord) -> boo
 SendsMessages = Callable[[str], bool]
 
 
+def has_message_destination(conn: Connection, client_id: str, sends_messages: SendsMessages) -> bool:
+    """Whether the client has an enabled destination whose sink sends messages (so SMS can reach people)."""
+    kinds = conn.execute(
+        select(t.destinations.c.kind).where(t.destinations.c.client == client_id, t.destinations.c.enabled.is_(True))
+    ).scalars()
+    return any(sends_messages(kind) for kind in kinds)
+
+
 def _wanting(conn: Connection, record: CallRecord, sends_messages: SendsMessages) -> list[str]:
     rows = conn.execute(
         select(t.destinations.c.id, t.destinations.c.kind, t.destinations.c.filter).where(
@@ -99,11 +107,7 @@ def _wanting(conn: Connection, record: CallRecord, sends_messages: SendsMessages
     # A messaging destination (SMS) sends the text of outbound SMS records to the person
     # contacted; a call record has nothing for it to send.
     is_sms = record.channel == "sms"
-    return [
-        row.id
-        for row in rows
-        if filter_matches(row.filter, record) and (is_sms or not sends_messages(row.kind))
-    ]
+    return [row.id for row in rows if filter_matches(row.filter, record) and (is_sms or not sends_messages(row.kind))]
 
 
 def store_and_queue(conn: Connection, record: CallRecord, *, sends_messages: SendsMessages) -> None:

@@ -25,6 +25,28 @@ def caller_language(caller: str | None, client: Client) -> Language:
     return Language.PT if Language.PT in client.languages else Language.EN
 
 
+def _refuse(
+    call_id: str,
+    client: Client,
+    language: Language,
+    disposition: Disposition,
+    *,
+    reason: str,
+    price_cents: int = 0,
+) -> RouteDecision:
+    """A refusal that plays the client's unavailable message in the caller's language."""
+    return RouteDecision(
+        call_id=call_id,
+        client=client.id,
+        action=RouteAction.REFUSE,
+        disposition=disposition,
+        language=language,
+        message=f"{client.id}/unavailable_{language.value}",
+        price_cents=price_cents,
+        reason=reason,
+    )
+
+
 def route(
     call_id: str,
     at: datetime,
@@ -44,25 +66,9 @@ def route(
     """
     language = caller_language(caller, client)
     if blocked:
-        return RouteDecision(
-            call_id=call_id,
-            client=client.id,
-            action=RouteAction.REFUSE,
-            disposition=Disposition.BLOCKED,
-            language=language,
-            message=f"{client.id}/unavailable_{language.value}",
-            reason="the client blocked this number",
-        )
+        return _refuse(call_id, client, language, Disposition.BLOCKED, reason="the client blocked this number")
     if contract_ended:
-        return RouteDecision(
-            call_id=call_id,
-            client=client.id,
-            action=RouteAction.REFUSE,
-            disposition=Disposition.REFUSED_NO_BALANCE,
-            language=language,
-            message=f"{client.id}/unavailable_{language.value}",
-            reason=REFUSAL_REASON,
-        )
+        return _refuse(call_id, client, language, Disposition.REFUSED_NO_BALANCE, reason=REFUSAL_REASON)
     if not hours.is_open(at):
         with_message = client.recorded_message != "none"
         if client.recorded_message == "pt":
@@ -77,15 +83,13 @@ def route(
             reason=hours.closed_reason(at) or "closed",
         )
     if available_cents < price_cents:
-        return RouteDecision(
-            call_id=call_id,
-            client=client.id,
-            action=RouteAction.REFUSE,
-            disposition=Disposition.REFUSED_NO_BALANCE,
-            language=language,
-            message=f"{client.id}/unavailable_{language.value}",
-            price_cents=price_cents,
+        return _refuse(
+            call_id,
+            client,
+            language,
+            Disposition.REFUSED_NO_BALANCE,
             reason=f"available balance {available_cents} cents is below {price_cents}",
+            price_cents=price_cents,
         )
     return RouteDecision(
         call_id=call_id,

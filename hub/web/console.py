@@ -22,12 +22,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from hub.core import directory
 from hub.core.hub import Hub
 from hub.web import console_tasks, queries
-from hub.web.context import api_principal, bearer, check_csrf, page_principal, require, web
+from hub.web.context import api_principal, bearer, check_csrf, page_agent, page_principal, require, web
 from hub.web.desk import Desk
 from hub.web.desk_port import AgentState, DeskCallView, DeskError, DeskPort, Mark
 from hub.web.errors import ApiError
 from hub.web.pages import render
-from hub.web.tokens import Principal, Role
+from hub.web.tokens import Role
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 api_router = APIRouter(prefix="/api/v1/console", tags=["console"])
@@ -51,12 +51,6 @@ def demo_desk_of(request: Request) -> Desk:
     return desk
 
 
-def _agent(request: Request) -> tuple[Principal, str | None, str]:
-    principal, csrf = page_principal(request)
-    require(principal, Role.AGENT)
-    return principal, csrf, principal.agent or ""
-
-
 def _history(request: Request, call: DeskCallView) -> list[dict[str, Any]]:
     with web(request).store.connect() as conn:
         found = queries.list_records(conn, queries.RecordFilter(client=call.client.id, text=call.caller, limit=20))
@@ -66,7 +60,7 @@ def _history(request: Request, call: DeskCallView) -> list[dict[str, Any]]:
 @router.get("", response_class=HTMLResponse)
 async def console(request: Request, flash: str | None = None, error: str | None = None) -> Response:
     """The agent's page: state, ringing calls, the call in progress, the phone tasks."""
-    principal, csrf, agent = _agent(request)
+    principal, csrf, agent = page_agent(request)
     desk = desk_of(request)
     if isinstance(desk, Desk):
         # The demo plays the callers too: those who rang too long have hung up.
@@ -92,7 +86,7 @@ async def console(request: Request, flash: str | None = None, error: str | None 
 @router.post("/state")
 async def set_state(request: Request, state: Annotated[AgentState, Form()], csrf: Csrf = "") -> Response:
     """Available, on break or logged out."""
-    _principal, expected, agent = _agent(request)
+    _principal, expected, agent = page_agent(request)
     check_csrf(expected, csrf)
     try:
         changed = desk_of(request).set_state(agent, state)
@@ -106,7 +100,7 @@ async def set_state(request: Request, state: Annotated[AgentState, Form()], csrf
 @router.get("/events")
 async def events(request: Request) -> StreamingResponse:
     """Server-sent events of this agent: `ring` when a call comes in, `taken` when another agent took it."""
-    _principal, _csrf, agent = _agent(request)
+    _principal, _csrf, agent = page_agent(request)
     desk = desk_of(request)
     queue = desk.subscribe(agent)
 
@@ -131,7 +125,7 @@ async def events(request: Request) -> StreamingResponse:
 @router.get("/calls/{call_id}", response_class=HTMLResponse)
 def call_page(request: Request, call_id: CallId, error: str | None = None) -> Response:
     """The call: client, greeting in the caller's language, caller and history, the script form."""
-    principal, csrf, agent = _agent(request)
+    principal, csrf, agent = page_agent(request)
     try:
         call = desk_of(request).call_for(agent, call_id)
     except DeskError as exc:
@@ -154,7 +148,7 @@ def call_page(request: Request, call_id: CallId, error: str | None = None) -> Re
 @router.post("/calls/{call_id}/answer")
 async def answer(request: Request, call_id: CallId, csrf: Csrf = "") -> Response:
     """Take a ringing call."""
-    _principal, expected, agent = _agent(request)
+    _principal, expected, agent = page_agent(request)
     check_csrf(expected, csrf)
     try:
         await desk_of(request).answer(agent, call_id)
@@ -170,7 +164,7 @@ MARKS: dict[str, Mark] = {"spam": "spam", "wrong_number": "wrong_number"}
 @router.post("/calls/{call_id}/wrapup")
 async def wrapup(request: Request, call_id: CallId) -> Response:
     """Submit the script form: the call ends and its record is made."""
-    _principal, expected, agent = _agent(request)
+    _principal, expected, agent = page_agent(request)
     form = await request.form()
     check_csrf(expected, str(form.get("csrf", "")))
     answers = {key[2:]: str(value) for key, value in form.items() if key.startswith("f_")}

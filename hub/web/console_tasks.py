@@ -35,12 +35,11 @@ from hub.core.accounts import load_client
 from hub.core.campaigns import OutcomeError, PhoneTask, next_phone_task, phone_tasks, record_outcome, release_task
 from hub.core.clients import Client
 from hub.core.store import to_db
-from hub.web.context import check_csrf, page_principal, require, serves, web
+from hub.web.context import check_csrf, page_agent, serves, web
 from hub.web.desk_port import AgentState, DeskError, DialDesk, DialProgress
 from hub.web.errors import ApiError
 from hub.web.message_calls import MessageCaller, clock_of
 from hub.web.pages import render
-from hub.web.tokens import Principal, Role
 
 __all__ = ["OUTCOMES", "panel", "router"]
 
@@ -94,12 +93,6 @@ def _from_task(task: PhoneTask) -> TaskView:
         None,
         task.agent,
     )
-
-
-def _agent(request: Request) -> tuple[Principal, str | None, str]:
-    principal, csrf = page_principal(request)
-    require(principal, Role.AGENT)
-    return principal, csrf, principal.agent or ""
 
 
 def dialler_of(request: Request) -> DialDesk:
@@ -225,7 +218,7 @@ def _back(contact_id: int, error: str | None = None) -> RedirectResponse:
 @router.post("/next")
 async def call_next(request: Request, csrf: Csrf = "") -> Response:
     """Claim the next phone task (the agent's own open one first) and call it."""
-    _principal, expected, agent = _agent(request)
+    _principal, expected, agent = page_agent(request)
     check_csrf(expected, csrf)
     desk = dialler_of(request)
     task = await asyncio.to_thread(_claim, request, agent)
@@ -251,7 +244,7 @@ def _console_error(message: str) -> RedirectResponse:
 @router.get("/{contact_id}", response_class=HTMLResponse)
 def task_page(request: Request, contact_id: ContactId, error: str | None = None) -> Response:
     """The task: who to call and why, the script, how the call goes, the outcome buttons."""
-    principal, csrf, agent = _agent(request)
+    principal, csrf, agent = page_agent(request)
     desk = dialler_of(request)
     _contact_row, view = _contact(request, contact_id, agent)
     progress = desk.progress(contact_id)
@@ -270,7 +263,7 @@ def task_page(request: Request, contact_id: ContactId, error: str | None = None)
 @router.post("/{contact_id}/call")
 async def call_again(request: Request, contact_id: ContactId, csrf: Csrf = "") -> Response:
     """Call the task's person again (the earlier call was not placed, or the page was reloaded)."""
-    _principal, expected, agent = _agent(request)
+    _principal, expected, agent = page_agent(request)
     check_csrf(expected, csrf)
     desk = dialler_of(request)
     contact, _view = _contact(request, contact_id, agent)
@@ -302,7 +295,7 @@ def _rescheduled_to(raw: str, now: datetime) -> datetime:
 @router.post("/{contact_id}/outcome")
 async def outcome(request: Request, contact_id: ContactId) -> Response:
     """Record what the person said: confirmed, rescheduled (with the new time) or no answer."""
-    _principal, expected, agent = _agent(request)
+    _principal, expected, agent = page_agent(request)
     form = await request.form()
     check_csrf(expected, str(form.get("csrf", "")))
     desk = dialler_of(request)
@@ -346,7 +339,7 @@ async def outcome(request: Request, contact_id: ContactId) -> Response:
 @router.post("/{contact_id}/release")
 async def give_back(request: Request, contact_id: ContactId, csrf: Csrf = "") -> Response:
     """Give back a task that could not be called: pending again, for anyone."""
-    _principal, expected, agent = _agent(request)
+    _principal, expected, agent = page_agent(request)
     check_csrf(expected, csrf)
     desk = dialler_of(request)
     contact, _view = _contact(request, contact_id, agent)
@@ -363,7 +356,7 @@ async def give_back(request: Request, contact_id: ContactId, csrf: Csrf = "") ->
 @router.post("/messages")
 async def play_messages(request: Request, csrf: Csrf = "") -> Response:
     """The demo plays the due recorded messages now (a real desk plays them by itself)."""
-    _principal, expected, _agent_name = _agent(request)
+    _principal, expected, _agent_name = page_agent(request)
     check_csrf(expected, csrf)
     desk = dialler_of(request)
     if not desk.simulated:

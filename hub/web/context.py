@@ -91,6 +91,13 @@ def require(principal: Principal, *roles: Role) -> None:
         raise ApiError(403, f"this needs an {allowed} token, not {principal.role.value}")
 
 
+def page_agent(request: Request) -> tuple[Principal, str | None, str]:
+    """The agent looking at a console page: its principal, its CSRF secret and its agent name (403 for others)."""
+    principal, csrf = page_principal(request)
+    require(principal, Role.AGENT)
+    return principal, csrf, principal.agent or ""
+
+
 def serves(client: Client, agent: str) -> bool:
     """Whether `agent` answers `client`'s calls: its preferred agents, or anyone when none are named."""
     return not client.agents.preferred or agent in client.agents.preferred

@@ -8,16 +8,14 @@ API: `GET /api/v1/clients/{client}/reports/{month}` (JSON, within the token's re
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
-from sqlalchemy.engine import Connection
 
 from hub.core import ledger, reports
-from hub.core.clock import now_for_views
+from hub.core.clock import now_for_reports, now_for_views
 from hub.core.report_chart import svg_chart
 from hub.core.report_words import WORDS, duration, label, language_of, month_name, talk_sentence
 from hub.web.api import Who
@@ -45,16 +43,13 @@ def _month(value: str | None, request: Request) -> str:
         raise ApiError(422, f"month: {exc}") from None
 
 
-def _now(conn: Connection) -> datetime:
-    # A replayed history may run ahead of the wall clock: a month is over by either.
-    return max(now_for_views(conn), datetime.now(UTC))
-
-
 def _report(request: Request, client_id: str, month: str) -> reports.MonthReport:
     context = web(request)
     try:
         with context.store.connect() as conn:
-            return reports.month_report(conn, client_id, month, tariff=context.settings.tariff, now=_now(conn))
+            return reports.month_report(
+                conn, client_id, month, tariff=context.settings.tariff, now=now_for_reports(conn)
+            )
     except ledger.UnknownAccount:
         raise ApiError(404, f"no client {client_id!r}") from None
 
@@ -62,7 +57,7 @@ def _report(request: Request, client_id: str, month: str) -> reports.MonthReport
 def _csv_response(request: Request, month: str) -> Response:
     context = web(request)
     with context.store.connect() as conn:
-        text = reports.operator_month_csv(conn, month, tariff=context.settings.tariff, now=_now(conn))
+        text = reports.operator_month_csv(conn, month, tariff=context.settings.tariff, now=now_for_reports(conn))
     return Response(
         text,
         media_type="text/csv; charset=utf-8",
@@ -121,7 +116,7 @@ def operator_report_page(request: Request, month: MonthQuery = None) -> Response
     chosen = _month(month, request)
     context = web(request)
     with context.store.connect() as conn:
-        found = reports.operator_reports(conn, chosen, tariff=context.settings.tariff, now=_now(conn))
+        found = reports.operator_reports(conn, chosen, tariff=context.settings.tariff, now=now_for_reports(conn))
     lang = language(request)
     return render(
         request,

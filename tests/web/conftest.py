@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -13,13 +12,14 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from outbox_worker import run_worker_once
 from sample_clients import buy, clients_yaml
+from web.chromium import browser  # noqa: F401  (fixture)
 
 from hub.core import directory
 from hub.core.hours import HoursConfig, Weekday
 from hub.core.models import CallEvent, EventKind, WrapUp, record_id_for
 from hub.core.store import Store
-from hub.core.worker import Worker
 from hub.plugins import Plugins
 from hub.settings import Settings
 from hub.web.app import build_context, create_app
@@ -95,15 +95,7 @@ def answered_call(context: WebContext, client: str = "acme", call_id: str = "c1"
 
 def deliver(context: WebContext) -> None:
     """Deliver everything due, as a worker would."""
-
-    async def once() -> None:
-        worker = Worker(context.store, context.plugins.registry, context.settings, worker_id="test")
-        try:
-            await worker.run_once()
-        finally:
-            await worker.aclose()
-
-    asyncio.run(once())
+    run_worker_once(context.store, context.plugins.registry, context.settings)
 
 
 @pytest.fixture

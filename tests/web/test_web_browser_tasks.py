@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 from campaign_setup import TEMPLATES, contacts_csv, lisbon
-from web import test_web_browser as browser_tests
-from web.test_web_browser import CHROMIUM, Server, logged_in, shot
+from web import test_web_browser
+from web.chromium import NO_PLAYWRIGHT, logged_in, needs_chromium, shot
 
 from hub.core import campaigns_admin, outbound, records
 from hub.core.hub import Hub
@@ -16,14 +16,11 @@ from hub.web.context import WebContext
 from hub.web.desk import Desk
 
 NOW = lisbon("2026-03-02 10:00")
-#: The browser and the served application, as the other browser tests have them.
-browser = browser_tests.browser
-server = browser_tests.server
+#: The served application, as the other browser tests have it.
+server = test_web_browser.server
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)"
-)
-sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright Python package")
+pytestmark = needs_chromium
+sync_api = pytest.importorskip("playwright.sync_api", reason=NO_PLAYWRIGHT)
 
 
 @pytest.fixture
@@ -50,13 +47,13 @@ def clocked(web_context: WebContext) -> WebContext:
 
 
 @pytest.fixture
-def tasks_server(clocked: WebContext, server: Server) -> Server:
+def tasks_server(clocked: WebContext, server: str) -> str:
     """The application (started after the clock and the campaign are in place)."""
     return server
 
 
 def test_the_agent_calls_the_next_task_and_records_it_confirmed(
-    tasks_server: Server, browser, tokens, clocked: WebContext
+    tasks_server: str, browser, tokens, clocked: WebContext
 ) -> None:
     agent = logged_in(browser, tasks_server, tokens.agent)
     tasks = agent.locator("#tasks")

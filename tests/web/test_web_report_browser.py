@@ -7,38 +7,34 @@ and docs/email.md.
 
 from __future__ import annotations
 
-import asyncio
-import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from mail_relay import MailRelay, mail_relay  # noqa: F401  (fixture)
 from recado_email.digest import build_digest, digest_item
 from report_data import generate
+from web import chromium
+from web.chromium import NO_PLAYWRIGHT, needs_chromium, shot
+from web.live_server import delivering, live_server
 
 from hub.core import reports
 from hub.core.report_delivery import send_month_reports
 from hub.core.store import Store
-from hub.core.worker import Worker
 from hub.plugins import Plugins
 from hub.settings import Settings
 from hub.testing import make_batch, sample_account
 from hub.web.app import build_context, create_app
 from hub.web.tokens import Role, create_token
 
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 AFTER = datetime(2026, 11, 1, tzinfo=UTC)
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)"
-)
-sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright Python package")
+pytestmark = needs_chromium
+sync_api = pytest.importorskip("playwright.sync_api", reason=NO_PLAYWRIGHT)
 
 
 @dataclass
@@ -53,63 +49,25 @@ class Served:
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
-    import uvicorn
-
     store = Store(f"sqlite:///{tmp_path / 'recado.db'}")
     plugins = Plugins(only={"email"})
     generate(store, plugins, tmp_path)
     settings = Settings(database_url=store.url)
     settings.delivery.poll_s = 0.2
     context = build_context(store, plugins, settings, secure_cookies=False)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    uv = uvicorn.Server(uvicorn.Config(create_app(context), log_level="warning", lifespan="off"))
-    stop = asyncio.Event()
-
-    async def main() -> None:
-        worker = Worker(store, plugins.registry, settings, worker_id="browser")
-        delivering = asyncio.create_task(worker.run(stop))
-        await uv.serve(sockets=[sock])
-        stop.set()
-        await delivering
-        await worker.aclose()
-
-    thread = threading.Thread(target=asyncio.run, args=(main(),), daemon=True)
-    thread.start()
-    while not uv.started:
-        threading.Event().wait(0.02)
-    yield Served(
-        url=f"http://127.0.0.1:{sock.getsockname()[1]}",
-        store=store,
-        client_token=create_token(store, Role.CLIENT, client="acme")[1],
-        operator_token=create_token(store, Role.OPERATOR)[1],
-    )
-    uv.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with live_server(create_app(context), worker=delivering(context)) as url:
+        yield Served(
+            url=url,
+            store=store,
+            client_token=create_token(store, Role.CLIENT, client="acme")[1],
+            operator_token=create_token(store, Role.OPERATOR)[1],
+        )
     store.dispose()
 
 
-@pytest.fixture
-def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield launched
-        launched.close()
-
-
-def logged_in(browser, served: Served, token: str, language: str = "pt-PT"):  # type: ignore[no-untyped-def]
-    context = browser.new_context(locale=language, viewport={"width": 1200, "height": 800}, accept_downloads=True)
-    page = context.new_page()
-    page.goto(f"{served.url}/login")
-    page.fill("input[name=token]", token)
-    page.click("button[type=submit]")
-    return page
-
-
-def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+def logged_in(browser: Any, served: Served, token: str, language: str = "pt-PT") -> Any:
+    """A new page of the served hub, logged in with `token`, that accepts downloads."""
+    return chromium.logged_in(browser, served.url, token, language, accept_downloads=True)
 
 
 def month_report(served: Served, client: str, month: str) -> reports.MonthReport:

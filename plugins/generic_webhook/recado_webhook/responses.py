@@ -9,17 +9,13 @@
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Literal
 
+from hub.sinks import is_retry_status
+
 EXCERPT_CHARS = 200
-#: Statuses that mean "not now" rather than "not this": 408 Request Timeout, 425 Too Early,
-#: 429 Too Many Requests.
-RETRY_STATUSES = frozenset({408, 425, 429})
 
 Verdict = Literal["delivered", "retry", "refused", "gone"]
 
@@ -30,36 +26,9 @@ def verdict(status: int) -> Verdict:
         return "delivered"
     if status == 410:
         return "gone"
-    if status in RETRY_STATUSES or status >= 500:
+    if is_retry_status(status):
         return "retry"
     return "refused"
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delay in seconds or HTTP date).
-
-    Returns None when the header is absent or unreadable, and 0 for a date in the past.
-    """
-    if value is None:
-        return None
-    text = value.strip()
-    try:
-        seconds = float(text)
-    except ValueError:
-        pass
-    else:
-        if math.isfinite(seconds):
-            return max(0.0, seconds)
-        return None
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        # RFC 9110 dates are in GMT.
-        when = when.replace(tzinfo=UTC)
-    current = now if now is not None else datetime.now(UTC)
-    return max(0.0, (when - current).total_seconds())
 
 
 def excerpt(text: str, secrets: Iterable[str] = ()) -> str:

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 import httpx
 
 from hub.core.models import Delivered, Delivery, Failed, Outcome, Retry
-from hub.sinks import DestinationError, Health, Sink
+from hub.sinks import DestinationError, Health, Sink, parse_retry_after, read_at_most
 from recado_webhook import __version__
 from recado_webhook.config import WebhookConfig
 from recado_webhook.guard import AddressRefused, webhook_transport
@@ -24,7 +24,7 @@ from recado_webhook.payload import (
     now_timestamp,
     ping_event,
 )
-from recado_webhook.responses import Answer, parse_retry_after, remote_id, verdict
+from recado_webhook.responses import Answer, remote_id, verdict
 from recado_webhook.signing import signature_header
 
 #: How much of an answer is read: enough for an id or an error message, not a flood.
@@ -89,16 +89,12 @@ class WebhookSink(Sink):
         )
         response = await self._http().send(request, stream=True)
         try:
-            received = bytearray()
-            async for chunk in response.aiter_raw():
-                received.extend(chunk)
-                if len(received) >= MAX_ANSWER_BYTES:
-                    break
+            received = await read_at_most(response.aiter_raw(), MAX_ANSWER_BYTES)
         finally:
             await response.aclose()
         return Answer(
             status=response.status_code,
-            body=bytes(received[:MAX_ANSWER_BYTES]),
+            body=received,
             content_type=response.headers.get("content-type"),
             retry_after=response.headers.get("retry-after"),
             location=response.headers.get("location"),

@@ -44,11 +44,6 @@ agents:
 """
 
 
-@pytest.fixture(autouse=True)
-def _secret_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RECADO_SECRET_KEY", "J8U7Qx3wqNwQ2n0W9m3a2Yw6sQ1y3x5k7o9q1s3u5w4=")
-
-
 @pytest.fixture
 def recado() -> Iterator[tuple[CliRunner, object]]:
     yield CliRunner(), build_app(Plugins(only={"freeswitch", "email"}))

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import re
-import socket
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,24 +14,22 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-import uvicorn
-from fs_channels import CLOCK, Channel
+from fs_acme import applied
+from fs_channels import Channel
 from fs_esl_emulator import EmulatedFreeSwitch
+from fs_process import console_session, running_source
 from recado_freeswitch.desk import FreeSwitchDesk
 from recado_freeswitch.source import FreeSwitchConfig, FreeSwitchSource
 from sqlalchemy import select
 
-from hub.core import accounts, directory
 from hub.core import store as t
 from hub.core.hub import Hub
 from hub.core.models import record_id_for
 from hub.core.store import Store
-from hub.core.tariff import TariffConfig, document_for_plan
 from hub.plugins import Plugins
 from hub.settings import Settings
 from hub.web.app import build_context, create_app
 from hub.web.desk import Desk
-from hub.web.tokens import Role, create_token
 
 LISBON = ZoneInfo("Europe/Lisbon")
 WAIT = 10.0  # guards against a hang; never a timing expectation
@@ -57,11 +53,6 @@ clients:
 """
 
 
-@pytest.fixture(autouse=True)
-def _secret_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RECADO_SECRET_KEY", "J8U7Qx3wqNwQ2n0W9m3a2Yw6sQ1y3x5k7o9q1s3u5w4=")
-
-
 @pytest.fixture
 def plugins() -> Plugins:
     return Plugins(only={"email", "freeswitch"})
@@ -69,18 +60,8 @@ def plugins() -> Plugins:
 
 @pytest.fixture
 def store(tmp_path: Path, plugins: Plugins) -> Iterator[Store]:
-    opened = Store(f"sqlite:///{tmp_path / 'recado.db'}")
-    directory.apply_file(opened, plugins.registry, tmp_path / "clients.yaml", text=CLIENTS)
-    accounts.purchase(
-        opened,
-        plugins.registry,
-        "acme",
-        document_for_plan("12m"),
-        datetime(2026, 3, 1, 8, tzinfo=LISBON),
-        TariffConfig(),
-    )
-    yield opened
-    opened.dispose()
+    with applied(tmp_path, plugins, CLIENTS, contract=True) as opened:
+        yield opened
 
 
 def record(store: Store, call_id: str) -> dict[str, Any] | None:
@@ -128,44 +109,13 @@ class Console:
 @contextlib.asynccontextmanager
 async def console(store: Store, plugins: Plugins) -> AsyncIterator[Console]:
     """`recado run` in miniature: the source and the web server in one event loop, the agent logged in."""
-    fs = EmulatedFreeSwitch()
-    await fs.start()
-    CLOCK.set(datetime(2026, 3, 2, 10, tzinfo=LISBON))
     context = build_context(store, plugins, Settings(database_url=store.url), secure_cookies=False)
     hub = Hub(context.engine)
-    config = FreeSwitchConfig(port=fs.port, control_port=0, backoff_initial_s=0.01, backoff_max_s=0.05, ring_out_s=0)
-    source = FreeSwitchSource(config)
-    context.extras.update(sources={"pbx": source}, hub=hub)
-    app = create_app(context)
-    source_task = asyncio.create_task(source.run(hub))
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=2))
-    server_task = asyncio.create_task(server.serve(sockets=[sock]))
-    token = create_token(store, Role.AGENT, agent="ana")[1]
-    try:
-        async with asyncio.timeout(WAIT):
-            await source.online.wait()
-            while not server.started:
-                await asyncio.sleep(0.01)
-        assert source.control_server is not None
-        fs.socket_target = ("127.0.0.1", source.control_server.sockets[0].getsockname()[1])
-        base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        async with httpx.AsyncClient(base_url=base, follow_redirects=True, timeout=WAIT) as http:
-            page = (await http.post("/login", data={"token": token, "next": "/console"})).text
-            csrf = re.search(r'name="csrf" value="([^"]+)"', page)
-            assert csrf is not None, page
-            yield Console(fs, source, http, csrf.group(1), store)
-    finally:
-        server.should_exit = True
-        with contextlib.suppress(asyncio.CancelledError):
-            await server_task
-        source_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await source_task
-        await fs.stop()
-        sock.close()
-        CLOCK.set(None)
+    at = datetime(2026, 3, 2, 10, tzinfo=LISBON)
+    async with running_source(hub, at, control_port=0, ring_out_s=0) as (fs, source):
+        context.extras.update(sources={"pbx": source}, hub=hub)
+        async with console_session(context) as (http, csrf):
+            yield Console(fs, source, http, csrf, store)
 
 
 def received(fs: EmulatedFreeSwitch) -> list[str]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import socket
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -19,24 +18,23 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-import uvicorn
+from fs_acme import applied
 from fs_channels import CLOCK, Channel
 from fs_esl_emulator import EmulatedFreeSwitch
+from fs_process import console_session, running_source
 from recado_freeswitch.desk import FreeSwitchDesk
-from recado_freeswitch.source import FreeSwitchConfig, FreeSwitchSource
+from recado_freeswitch.source import FreeSwitchSource
 
-from hub.core import accounts, campaigns_admin, directory, ledger, outbound, records
+from hub.core import campaigns_admin, ledger, outbound, records
 from hub.core.hub import Hub
 from hub.core.store import Store
-from hub.core.tariff import TariffConfig, document_for_plan
 from hub.plugins import Plugins
 from hub.settings import Settings
 from hub.web import message_calls
-from hub.web.app import build_context, create_app
+from hub.web.app import build_context
 from hub.web.context import WebContext
 from hub.web.message_calls import MessageCaller
 from hub.web.runner import Runner
-from hub.web.tokens import Role, create_token
 
 LISBON = ZoneInfo("Europe/Lisbon")
 NOW = datetime(2026, 3, 2, 10, tzinfo=LISBON)
@@ -64,11 +62,6 @@ clients:
 """
 
 
-@pytest.fixture(autouse=True)
-def _secret_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RECADO_SECRET_KEY", "J8U7Qx3wqNwQ2n0W9m3a2Yw6sQ1y3x5k7o9q1s3u5w4=")
-
-
 @pytest.fixture
 def plugins() -> Plugins:
     return Plugins(only={"email", "freeswitch"})
@@ -76,12 +69,8 @@ def plugins() -> Plugins:
 
 @pytest.fixture
 def store(tmp_path: Path, plugins: Plugins) -> Iterator[Store]:
-    opened = Store(f"sqlite:///{tmp_path / 'recado.db'}")
-    directory.apply_file(opened, plugins.registry, tmp_path / "clients.yaml", text=CLIENTS)
-    bought = datetime(2026, 3, 1, 8, tzinfo=LISBON)
-    accounts.purchase(opened, plugins.registry, "acme", document_for_plan("12m"), bought, TariffConfig())
-    yield opened
-    opened.dispose()
+    with applied(tmp_path, plugins, CLIENTS, contract=True) as opened:
+        yield opened
 
 
 def upload(store: Store, plugins: Plugins, people: list[tuple[str, str]], mode: str = "agent") -> list[int]:
@@ -171,43 +160,13 @@ class Console:
 @contextlib.asynccontextmanager
 async def console(store: Store, plugins: Plugins, **settings: Any) -> AsyncIterator[Console]:
     """`recado run` in miniature on 2 March 2026, 10:00 Lisbon, the agent `ana` logged in."""
-    fs = EmulatedFreeSwitch()
-    await fs.start()
-    CLOCK.set(NOW)
     context = build_context(store, plugins, Settings(database_url=store.url), secure_cookies=False)
     context.extras["clock"] = lambda: NOW
     hub = Hub(context.engine)
-    config = FreeSwitchConfig(port=fs.port, control_port=None, backoff_initial_s=0.01, backoff_max_s=0.05, **settings)
-    source = FreeSwitchSource(config)
-    context.extras.update(sources={"pbx": source}, hub=hub)
-    app = create_app(context)
-    source_task = asyncio.create_task(source.run(hub))
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=2))
-    server_task = asyncio.create_task(server.serve(sockets=[sock]))
-    token = create_token(store, Role.AGENT, agent="ana")[1]
-    try:
-        async with asyncio.timeout(WAIT):
-            await source.online.wait()
-            while not server.started:
-                await asyncio.sleep(0.01)
-        base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        async with httpx.AsyncClient(base_url=base, follow_redirects=True, timeout=WAIT) as http:
-            page = (await http.post("/login", data={"token": token, "next": "/console"})).text
-            csrf = re.search(r'name="csrf" value="([^"]+)"', page)
-            assert csrf is not None, page
-            yield Console(fs, source, context, http, csrf.group(1))
-    finally:
-        server.should_exit = True
-        with contextlib.suppress(asyncio.CancelledError):
-            await server_task
-        source_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await source_task
-        await fs.stop()
-        sock.close()
-        CLOCK.set(None)
+    async with running_source(hub, NOW, control_port=None, **settings) as (fs, source):
+        context.extras.update(sources={"pbx": source}, hub=hub)
+        async with console_session(context) as (http, csrf):
+            yield Console(fs, source, context, http, csrf)
 
 
 async def test_call_rings_the_agents_phone_then_the_person_from_the_clients_number(

@@ -12,18 +12,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from fs_channels import CLOCK, Channel
+from fs_acme import applied, buy_contract
+from fs_channels import Channel
 from fs_esl_emulator import EmulatedFreeSwitch
-from recado_freeswitch.source import FreeSwitchConfig, FreeSwitchSource
+from fs_process import running_source
+from recado_freeswitch.source import FreeSwitchSource
 from sqlalchemy import select
 
-from hub.core import accounts, directory
 from hub.core import store as t
 from hub.core.engine import Engine
 from hub.core.hub import Hub
 from hub.core.models import WrapUp, record_id_for
 from hub.core.store import Store
-from hub.core.tariff import TariffConfig, document_for_plan
 from hub.plugins import Plugins
 from hub.settings import Settings
 
@@ -48,11 +48,6 @@ clients:
 """
 
 
-@pytest.fixture(autouse=True)
-def _secret_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RECADO_SECRET_KEY", "J8U7Qx3wqNwQ2n0W9m3a2Yw6sQ1y3x5k7o9q1s3u5w4=")
-
-
 @pytest.fixture
 def plugins() -> Plugins:
     return Plugins(only={"email"})
@@ -60,25 +55,12 @@ def plugins() -> Plugins:
 
 @pytest.fixture
 def store(tmp_path: Path, plugins: Plugins) -> Iterator[Store]:
-    opened = Store(f"sqlite:///{tmp_path / 'recado.db'}")
-    directory.apply_file(opened, plugins.registry, tmp_path / "clients.yaml", text=CLIENTS)
-    yield opened
-    opened.dispose()
+    with applied(tmp_path, plugins, CLIENTS) as opened:
+        yield opened
 
 
 def lisbon(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=LISBON)
-
-
-def buy_contract(store: Store, plugins: Plugins) -> None:
-    accounts.purchase(
-        store,
-        plugins.registry,
-        "acme",
-        document_for_plan("12m"),
-        lisbon("2026-03-01 08:00"),
-        TariffConfig(),
-    )
 
 
 def record(store: Store, call_id: str) -> dict[str, Any] | None:
@@ -113,25 +95,9 @@ class Rig:
 
 @contextlib.asynccontextmanager
 async def rig(store: Store, plugins: Plugins, at: str) -> AsyncIterator[Rig]:
-    fs = EmulatedFreeSwitch()
-    await fs.start()
-    CLOCK.set(lisbon(at))
     hub = Hub(Engine(store, plugins.registry, Settings(database_url=store.url)))
-    config = FreeSwitchConfig(port=fs.port, control_port=0, backoff_initial_s=0.01, backoff_max_s=0.05, ring_out_s=0)
-    source = FreeSwitchSource(config)
-    task = asyncio.create_task(source.run(hub))
-    async with asyncio.timeout(WAIT):
-        await source.online.wait()
-    assert source.control_server is not None
-    fs.socket_target = ("127.0.0.1", source.control_server.sockets[0].getsockname()[1])
-    try:
+    async with running_source(hub, lisbon(at), control_port=0, ring_out_s=0) as (fs, source):
         yield Rig(fs, hub, source)
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        await fs.stop()
-        CLOCK.set(None)
 
 
 async def test_call_in_hours_answered_by_an_agent_becomes_a_priced_record(store: Store, plugins: Plugins) -> None:

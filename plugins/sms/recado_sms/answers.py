@@ -12,19 +12,16 @@ Reasons quote the gateway's error with the token blanked out and phone numbers m
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Literal
 
 from hub.core.privacy import mask_phones_in
+from hub.sinks import is_retry_status
 
-__all__ = ["Answer", "Verdict", "parse_retry_after", "verdict"]
+__all__ = ["Answer", "Verdict", "verdict"]
 
 EXCERPT_CHARS = 200
-RETRY_STATUSES = frozenset({408, 425, 429})
 NOT_AN_ENDPOINT = frozenset({404, 405, 410})
 CREDENTIALS_REFUSED = frozenset({401, 403})
 #: Keys under which gateways put their error message, most specific first.
@@ -37,33 +34,13 @@ def verdict(status: int) -> Verdict:
     """How the sink treats HTTP `status` from the gateway."""
     if 200 <= status < 300:
         return "sent"
-    if status in RETRY_STATUSES or status >= 500:
+    if is_retry_status(status):
         return "retry"
     if status in CREDENTIALS_REFUSED:
         return "credentials"
     if status in NOT_AN_ENDPOINT or 300 <= status < 400:
         return "endpoint"
     return "refused"
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date); None when absent or unreadable."""
-    if value is None:
-        return None
-    text = value.strip()
-    try:
-        seconds = float(text)
-    except ValueError:
-        pass
-    else:
-        return max(0.0, seconds) if math.isfinite(seconds) else None
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)  # HTTP dates are in GMT
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def _flatten(value: object) -> str:

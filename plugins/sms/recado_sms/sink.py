@@ -24,9 +24,9 @@ import httpx
 
 from hub.core.models import Delivered, Delivery, Failed, Outcome, Retry
 from hub.core.privacy import mask_phone
-from hub.sinks import DestinationError, Health, Sink
+from hub.sinks import DestinationError, Health, Sink, parse_retry_after, read_at_most
 from recado_sms import __version__
-from recado_sms.answers import Answer, parse_retry_after, verdict
+from recado_sms.answers import Answer, verdict
 from recado_sms.config import SmsConfig
 from recado_sms.message import MessageError, OutgoingSms, outgoing
 
@@ -88,11 +88,7 @@ class SmsSink(Sink):
             request = self._http().build_request(method, url, **kwargs)
             response = await self._http().send(request, stream=True)
             try:
-                received = bytearray()
-                async for chunk in response.aiter_raw():
-                    received.extend(chunk)
-                    if len(received) >= MAX_ANSWER_BYTES:
-                        break
+                body = await read_at_most(response.aiter_raw(), MAX_ANSWER_BYTES)
             finally:
                 await response.aclose()
         except httpx.TimeoutException:
@@ -102,7 +98,7 @@ class SmsSink(Sink):
             return Retry(reason=f"could not reach {self._host()}: {type(exc).__name__}")
         return Answer(
             status=response.status_code,
-            body=bytes(received[:MAX_ANSWER_BYTES]),
+            body=body,
             content_type=response.headers.get("content-type"),
             retry_after=response.headers.get("retry-after"),
         )

@@ -16,6 +16,7 @@ from card_hub import CardHub, hub_context, serve  # noqa: E402
 from fake_stripe import FakeStripe  # noqa: E402
 from recado_stripe.config import StripeConfig  # noqa: E402
 from recado_stripe.method import StripePayments  # noqa: E402
+from web.chromium import browser  # noqa: E402, F401  (fixture)
 
 from hub.core.store import Store  # noqa: E402
 
