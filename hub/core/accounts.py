@@ -34,6 +34,20 @@ def month_counter(conn: Connection, client: str, month: str) -> dict[str, int]:
     }
 
 
+def bump_month_counter(conn: Connection, client: str, month: str, **deltas: int) -> dict[str, int]:
+    """Add `deltas` (``answered``, ``outbound``, ``talk_seconds``) to `client`'s counters of `month`.
+
+    Counts never go below zero (a refunded SMS takes its contact back out of the month).
+    Returns the counters as they are now.
+    """
+    current = month_counter(conn, client, month)
+    new = {key: max(0, current[key] + deltas.get(key, 0)) for key in current}
+    where = (t.month_counters.c.client == client, t.month_counters.c.month == month)
+    if conn.execute(update(t.month_counters).where(*where).values(**new)).rowcount == 0:
+        conn.execute(insert(t.month_counters).values(client=client, month=month, **new))
+    return new
+
+
 def next_call_price(conn: Connection, client: Client, at: datetime, tariff: TariffConfig) -> int:
     """What the next answered call of `client` would cost at `at`."""
     answered = month_counter(conn, client.id, month_key(at))["answered"]

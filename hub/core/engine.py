@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from hub.core import blocklist, calls, client_mail, clock, contract_state, ledger, notices, outbound_events, records
 from hub.core import store as t
-from hub.core.accounts import month_counter, next_call_price
+from hub.core.accounts import bump_month_counter, next_call_price
 from hub.core.clients import Client, normalize_e164
 from hub.core.hours import BusinessHours, merge
 from hub.core.models import (
@@ -105,14 +105,6 @@ class Engine:
 
     def _price_of_next(self, conn: Connection, client: Client, at: datetime) -> int:
         return next_call_price(conn, client, at, self.settings.tariff)
-
-    def _bump_month(self, conn: Connection, client: str, month: str, **deltas: int) -> dict[str, int]:
-        current = month_counter(conn, client, month)
-        new = {key: current[key] + deltas.get(key, 0) for key in current}
-        where = (t.month_counters.c.client == client, t.month_counters.c.month == month)
-        if conn.execute(update(t.month_counters).where(*where).values(**new)).rowcount == 0:
-            conn.execute(insert(t.month_counters).values(client=client, month=month, **new))
-        return new
 
     # -- call state ----------------------------------------------------
 
@@ -331,7 +323,7 @@ class Engine:
         rules = self._client_rules(conn, data["client"])
         client = rules.client
         month = month_key(event.at)
-        counter = self._bump_month(conn, client.id, month, answered=1)
+        counter = bump_month_counter(conn, client.id, month, answered=1)
         k = counter["answered"]
         price = inbound_price(k, client.tariff.negotiated_cents, config=self.settings.tariff)
         if price > hold:
@@ -443,7 +435,7 @@ class Engine:
         account = ledger.lock_account(conn, client.id)
         record = records.build(data, client, disposition, price, account.balance_cents, incomplete=incomplete)
         if disposition is Disposition.ANSWERED and data.get("month"):
-            self._bump_month(conn, client.id, data["month"], talk_seconds=record.talk_seconds)
+            bump_month_counter(conn, client.id, data["month"], talk_seconds=record.talk_seconds)
         records.store_and_queue(conn, record, sends_messages=self.registry.sends_messages)
         self._save_call(conn, data, FINAL, 0, None, new=False)
         if price:

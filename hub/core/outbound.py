@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
 from hub.core import contract_state, ledger, notices, optouts, records
 from hub.core import store as t
-from hub.core.accounts import load_client, month_counter
+from hub.core.accounts import bump_month_counter, load_client, month_counter
 from hub.core.campaigns_text import render
 from hub.core.clients import Client
 from hub.core.models import CallRecord, Disposition, Language, record_id_for
@@ -163,15 +163,6 @@ def next_price(conn: Connection, client_id: str, at: datetime, tariff: TariffCon
     return outbound_price(month_counter(conn, client_id, month_key(at))["outbound"] + 1, config=tariff)
 
 
-def _bump_outbound(conn: Connection, client: str, month: str, delta: int) -> int:
-    current = month_counter(conn, client, month)
-    count = max(0, current["outbound"] + delta)
-    where = (t.month_counters.c.client == client, t.month_counters.c.month == month)
-    if conn.execute(update(t.month_counters).where(*where).values(outbound=count)).rowcount == 0:
-        conn.execute(insert(t.month_counters).values(client=client, month=month, **(current | {"outbound": count})))
-    return count
-
-
 def retire_if_moot(conn: Connection, contact: Contact, at: datetime) -> str | None:
     """Close a contact that must never be made any more; its new status ("opted_out", "skipped") or None.
 
@@ -286,7 +277,7 @@ def finalize(
             ref=contact.record_id,
             key=f"call:{contact.record_id}",
         )
-        _bump_outbound(conn, client.id, month, +1)
+        bump_month_counter(conn, client.id, month, outbound=1)
     account = ledger.lock_account(conn, client.id)
     answered = disposition in PRICED and disposition is not Disposition.SMS_SENT
     answered_at = (contact.answered_at or contact.started_at or at) if answered else None
@@ -368,7 +359,7 @@ def refund_failed_sms(conn: Connection, registry: Registry, contact: Contact, at
             key=f"refund:{record.record_id}",
         )
         # A failed SMS was not a contact made: it leaves the month's count, and so the tariff.
-        _bump_outbound(conn, contact.client, month_key(record.ended_at or at), -1)
+        bump_month_counter(conn, contact.client, month_key(record.ended_at or at), outbound=-1)
     account = ledger.lock_account(conn, contact.client)
     failed = record.model_copy(
         update={
