@@ -126,7 +126,8 @@ def purchase(
             key=f"document:{number}",
         )
         if document.kind is DocumentKind.MESSAGE:
-            _activate_message_option(conn, client_id, document.item)
+            # The option bought is part of the client's configuration from now on.
+            set_message_option(conn, client_id, document.item)
         if document.kind is DocumentKind.CONTRACT and document.months:
             # In Lisbon wall-clock time, so that a contract ends at the hour it started, summer or winter.
             start = max(at, account.contract_ends_at or at).astimezone(contract_state.LISBON)
@@ -179,8 +180,8 @@ def _check_contract_running(account: ledger.Account, document: Document, at: dat
     )
 
 
-def _activate_message_option(conn: Connection, client_id: str, languages: str) -> None:
-    # The option bought is part of the client's configuration from now on.
+def set_message_option(conn: Connection, client_id: str, languages: str) -> None:
+    """Switch the recorded-message option `languages` on in the client's stored configuration."""
     row = conn.execute(select(t.clients.c.config).where(t.clients.c.id == client_id)).one()
     config = dict(row.config) | {"recorded_message": languages}
     conn.execute(update(t.clients).where(t.clients.c.id == client_id).values(config=config))

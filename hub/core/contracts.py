@@ -118,12 +118,8 @@ def _keep_message_option(conn: Connection, client_id: str) -> None:
     A client file applied since may have dropped it; what was paid for stays the client's.
     """
     option = accounts.purchased_message_option(conn, client_id)
-    if option is None:
-        return
-    row = conn.execute(select(t.clients.c.config).where(t.clients.c.id == client_id)).one()
-    if row.config.get("recorded_message") != option:
-        config = dict(row.config) | {"recorded_message": option}
-        conn.execute(update(t.clients).where(t.clients.c.id == client_id).values(config=config))
+    if option is not None and accounts.load_client(conn, client_id).recorded_message != option:
+        accounts.set_message_option(conn, client_id, option)
 
 
 def renew(
