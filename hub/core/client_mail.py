@@ -14,27 +14,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Connection
 
 from hub.core import notices
+from hub.core.calendar_words import format_date
 from hub.core.clients import Client
 from hub.core.tariff import TariffConfig, format_eur
 
 LISBON = ZoneInfo("Europe/Lisbon")
-
-_MONTHS = {
-    "pt": [
-        "janeiro", "fevereiro", "março", "abril", "maio", "junho",
-        "julho", "agosto", "setembro", "outubro", "novembro", "dezembro",
-    ],
-    "en": [
-        "January", "February", "March", "April", "May", "June",
-        "July", "August", "September", "October", "November", "December",
-    ],
-}
-
-
-def format_date(day: date, language: str) -> str:
-    """A calendar date for people: "1 de março de 2027", "1 March 2027"."""
-    month = _MONTHS[language][day.month - 1]
-    return f"{day.day} de {month} de {day.year}" if language == "pt" else f"{day.day} {month} {day.year}"
 
 
 def _lisbon_date(moment: datetime) -> date:

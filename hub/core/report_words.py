@@ -2,38 +2,8 @@
 
 from __future__ import annotations
 
+from hub.core.calendar_words import format_month
 from hub.core.reports import MonthReport
-
-_MONTH_NAMES = {
-    "pt": (
-        "janeiro",
-        "fevereiro",
-        "março",
-        "abril",
-        "maio",
-        "junho",
-        "julho",
-        "agosto",
-        "setembro",
-        "outubro",
-        "novembro",
-        "dezembro",
-    ),
-    "en": (
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
-}
 
 WORDS: dict[str, dict[str, str]] = {
     "pt": {
@@ -160,8 +130,7 @@ def label(key: str, lang: str) -> str:
 def month_name(month: str, lang: str) -> str:
     """`2026-03` -> "março de 2026" (pt) or "March 2026" (en)."""
     year, number = month.split("-")
-    name = _MONTH_NAMES[language_of(lang)][int(number) - 1]
-    return f"{name} de {year}" if language_of(lang) == "pt" else f"{name} {year}"
+    return format_month(int(year), int(number), language_of(lang))
 
 
 def duration(seconds: int) -> str:

@@ -15,7 +15,7 @@ import phonenumbers
 from sqlalchemy.engine import Connection
 
 from hub.core import notices
-from hub.core.client_mail import format_date
+from hub.core.calendar_words import format_date
 from hub.core.clients import Client
 from hub.core.invoices import Invoice
 from hub.core.tariff import format_eur
