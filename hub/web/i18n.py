@@ -193,8 +193,16 @@ def language(request: Request) -> str:
     return "pt"
 
 
-def translate(lang: str, key: str, **values: object) -> str:
-    """The text `key` in `lang` (the key itself when missing, so a gap shows rather than breaks)."""
-    pair = TEXTS.get(key)
+def lookup(table: dict[str, tuple[str, str]], lang: str, key: str, **values: object) -> str:
+    """The text `key` of a `(pt, en)` table in `lang` (Portuguese unless "en"), `values` filled in.
+
+    A missing key gives the key itself, so that a gap shows on the page rather than breaks it.
+    """
+    pair = table.get(key)
     text = key if pair is None else pair[LANGUAGES.index(lang) if lang in LANGUAGES else 0]
     return text.format(**values) if values else text
+
+
+def translate(lang: str, key: str, **values: object) -> str:
+    """The page text `key` in `lang` (see `lookup`)."""
+    return lookup(TEXTS, lang, key, **values)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hub.web.i18n import lookup
+
 TEXTS: dict[str, tuple[str, str]] = {
     # key: (pt, en)
     "signup": ("Aderir ao serviço de atendimento", "Sign up for the answering service"),
@@ -119,7 +121,5 @@ TEXTS: dict[str, tuple[str, str]] = {
 
 
 def text(lang: str, key: str, **values: object) -> str:
-    """The text `key` in `lang` (the key itself when missing, so that a gap shows rather than breaks)."""
-    pair = TEXTS.get(key)
-    value = key if pair is None else pair[1 if lang == "en" else 0]
-    return value.format(**values) if values else value
+    """The sign-up text `key` in `lang` (see `hub.web.i18n.lookup`)."""
+    return lookup(TEXTS, lang, key, **values)
