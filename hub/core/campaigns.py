@@ -98,14 +98,7 @@ def _serves(client: Client, agent: str | None) -> bool:
 
 def _candidates(conn: Connection, mode: str, now: datetime, excluded: set[str], lock: bool) -> list[Contact]:
     query = (
-        select(
-            t.contacts,
-            t.campaigns.c.name.label("campaign_name"),
-            t.campaigns.c.mode,
-            t.campaigns.c.templates,
-            t.campaigns.c.status.label("campaign_status"),
-        )
-        .join(t.campaigns, t.campaigns.c.id == t.contacts.c.campaign)
+        outbound.contacts_query()
         .where(
             t.contacts.c.status == "pending",
             t.contacts.c.channel == "phone",
@@ -206,8 +199,7 @@ def phone_tasks(store: Store, *, now: datetime, limit: int = 200) -> list[PhoneT
     """
     with store.connect() as conn:
         rows = conn.execute(
-            select(t.contacts.c.id)
-            .join(t.campaigns, t.campaigns.c.id == t.contacts.c.campaign)
+            outbound.contacts_query()
             .where(
                 t.contacts.c.channel == "phone",
                 t.campaigns.c.mode == "agent",
@@ -224,8 +216,8 @@ def phone_tasks(store: Store, *, now: datetime, limit: int = 200) -> list[PhoneT
         over: dict[str, bool] = {}
         tasks = []
         for row in rows:
-            contact = outbound.load(conn, int(row.id))
-            if contact is None or (contact.appointment_at <= now and contact.status == "pending"):
+            contact = outbound.from_row(row)
+            if contact.appointment_at <= now and contact.status == "pending":
                 continue
             if contact.status == "pending":
                 if contact.client not in over:

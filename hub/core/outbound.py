@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql import Select
 
 from hub.core import contract_state, ledger, notices, optouts, records
 from hub.core import store as t
@@ -101,14 +102,18 @@ def _aware(value: datetime | None) -> datetime | None:
     return from_db(value)
 
 
-def load(conn: Connection, contact_id: int, *, lock: bool = False) -> Contact | None:
-    """The contact `contact_id` (locked until commit on PostgreSQL when `lock`), or None."""
-    query = (
+def contacts_query() -> Select[Any]:
+    """Contacts joined with what `from_row` needs of their campaign; add the `where` you need."""
+    return (
         select(t.contacts, t.campaigns.c.name.label("campaign_name"), t.campaigns.c.mode, t.campaigns.c.templates)
         .add_columns(t.campaigns.c.status.label("campaign_status"))
         .join(t.campaigns, t.campaigns.c.id == t.contacts.c.campaign)
-        .where(t.contacts.c.id == contact_id)
     )
+
+
+def load(conn: Connection, contact_id: int, *, lock: bool = False) -> Contact | None:
+    """The contact `contact_id` (locked until commit on PostgreSQL when `lock`), or None."""
+    query = contacts_query().where(t.contacts.c.id == contact_id)
     if lock and conn.dialect.name != "sqlite":
         query = query.with_for_update(of=t.contacts)
     row = conn.execute(query).first()
